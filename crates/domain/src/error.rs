@@ -1,0 +1,105 @@
+//! Validation failures that name the field and the rule, in words a person understands.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The fields of an identity client, by their wire name and the label a person sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    ClientId,
+    ClientSecret,
+    Name,
+    Description,
+    TokenDuration,
+    Roles,
+    Enabled,
+}
+
+impl Field {
+    /// The JSON member name on the wire.
+    pub const fn wire_name(self) -> &'static str {
+        match self {
+            Field::ClientId => "client_id",
+            Field::ClientSecret => "client_secret",
+            Field::Name => "name",
+            Field::Description => "description",
+            Field::TokenDuration => "token_duration_minutes",
+            Field::Roles => "roles",
+            Field::Enabled => "enabled",
+        }
+    }
+
+    /// The label the seed documentation uses.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Field::ClientId => "Client ID",
+            Field::ClientSecret => "Client secret",
+            Field::Name => "Client name",
+            Field::Description => "Description",
+            Field::TokenDuration => "Token duration",
+            Field::Roles => "Roles",
+            Field::Enabled => "Status",
+        }
+    }
+}
+
+/// One failed rule of one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    /// The JSON member that failed, e.g. `client_id`.
+    #[cfg_attr(feature = "openapi", schema(example = "client_id"))]
+    pub field: String,
+    /// What is wrong, naming the field and the rule.
+    #[cfg_attr(feature = "openapi", schema(example = "Client ID must be 6–100 characters"))]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: Field, message: impl Into<String>) -> Self {
+        Self {
+            field: field.wire_name().to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// Every failed rule of a request, so a person can fix them all at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Keeps the value when valid, records its error otherwise.
+    pub fn take<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        r.map_err(|e| self.push(e)).ok()
+    }
+
+    pub fn for_field(&self, field: Field) -> Option<&FieldError> {
+        self.0.iter().find(|e| e.field == field.wire_name())
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msgs: Vec<&str> = self.0.iter().map(|e| e.message.as_str()).collect();
+        f.write_str(&msgs.join("; "))
+    }
+}
+
+impl std::error::Error for FieldErrors {}

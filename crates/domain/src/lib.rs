@@ -1,0 +1,37 @@
+//! The identity-client domain: value types that can only be built valid, and the wire types
+//! that the API and the SPA exchange. No I/O; compiles for wasm32.
+
+mod client;
+mod client_id;
+mod client_name;
+mod client_secret;
+mod description;
+mod error;
+mod roles;
+mod text;
+mod token_duration;
+pub mod wire;
+
+pub use client::{ClientPatch, NewClient};
+pub use client_id::ClientId;
+pub use client_name::ClientName;
+pub use client_secret::ClientSecret;
+pub use description::Description;
+pub use error::{Field, FieldError, FieldErrors};
+pub use roles::{RoleName, RoleSet};
+pub use token_duration::TokenDuration;
+
+/// The API role that lets a client's bearer token manage identity clients.
+pub const MANAGE_IDENTITY_CLIENTS_ROLE: &str = "identity-clients:manage";
+
+/// Admin-user roles.
+pub mod user_role {
+    pub const MERCHANT_ADMIN: &str = "merchant-admin";
+    pub const MANAGE_IDENTITY_CLIENTS: &str = "manage-identity-clients";
+    pub const VIEWER: &str = "viewer";
+    pub const ALL: [&str; 3] = [MERCHANT_ADMIN, MANAGE_IDENTITY_CLIENTS, VIEWER];
+
+    pub fn may_manage_identity_clients(role: &str) -> bool {
+        role == MERCHANT_ADMIN || role == MANAGE_IDENTITY_CLIENTS
+    }
+}

@@ -1,0 +1,132 @@
+//! Requests and responses exactly as they travel between the SPA, scripts and the API.
+
+use crate::error::FieldError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Creates an identity client. The secret is accepted here and never returned again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreateClientRequest {
+    /// Unique across the Vitesse platform; letters, digits and `-._~`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, pattern = "^[A-Za-z0-9._~-]{6,100}$", example = "shop-backend"))]
+    pub client_id: String,
+    /// Used with the client ID to authenticate. Stored as a hash; cannot be viewed after creation.
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, format = Password, example = "correct-horse-battery"))]
+    pub client_secret: String,
+    /// Optional label for your reference.
+    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 100, example = "Shop backend"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Optional description.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000, example = "Creates payments from the web shop"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Token lifetime in minutes.
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 60, example = 30))]
+    pub token_duration_minutes: i64,
+    /// API roles assigned to the client; at least one, from the catalogue.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, example = json!(["payments:write"])))]
+    pub roles: Vec<String>,
+}
+
+/// An identity client as the API shows it. There is no secret here, by design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IdentityClient {
+    /// Immutable server-assigned id; addresses the client in the API.
+    #[cfg_attr(feature = "openapi", schema(example = "5f0c3a5e-8a3b-4c53-9a55-0d6c1f3f2b7a"))]
+    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(example = "shop-backend"))]
+    pub client_id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 60, example = 30))]
+    pub token_duration_minutes: i64,
+    pub roles: Vec<String>,
+    /// Enabled clients can request tokens; a new client is enabled immediately.
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IdentityClientList {
+    pub items: Vec<IdentityClient>,
+}
+
+/// A role of the platform's API-role catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiRole {
+    #[cfg_attr(feature = "openapi", schema(example = "payments:write"))]
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Create and capture payments"))]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiRoleList {
+    pub items: Vec<ApiRole>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignInRequest {
+    #[cfg_attr(feature = "openapi", schema(example = "admin@example.com"))]
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    pub password: String,
+}
+
+/// Who is signed in, and what their account allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Session {
+    pub user_id: String,
+    pub email: String,
+    /// `merchant-admin`, `manage-identity-clients` or `viewer`.
+    pub role: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub identity_clients_enabled: bool,
+    /// Whether this user may manage identity clients (role and account flag together).
+    pub can_manage_identity_clients: bool,
+}
+
+/// RFC 9457 problem details, with one entry per failing field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(example = "https://vitesse.dev/problems/validation"))]
+    pub type_: String,
+    #[cfg_attr(feature = "openapi", schema(example = "The request is not valid"))]
+    pub title: String,
+    #[cfg_attr(feature = "openapi", schema(example = 422))]
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Problem types a client can recognise (the `type` member of [`Problem`]).
+pub mod problem_type {
+    pub const VALIDATION: &str = "https://vitesse.dev/problems/validation";
+    pub const MALFORMED: &str = "https://vitesse.dev/problems/malformed-request";
+    pub const UNAUTHENTICATED: &str = "https://vitesse.dev/problems/unauthenticated";
+    pub const FORBIDDEN: &str = "https://vitesse.dev/problems/forbidden";
+    pub const FEATURE_DISABLED: &str = "https://vitesse.dev/problems/identity-clients-disabled";
+    pub const NOT_FOUND: &str = "https://vitesse.dev/problems/not-found";
+    pub const CONFLICT: &str = "https://vitesse.dev/problems/conflict";
+    pub const PRECONDITION_FAILED: &str = "https://vitesse.dev/problems/precondition-failed";
+    pub const THROTTLED: &str = "https://vitesse.dev/problems/too-many-requests";
+    pub const UNAVAILABLE: &str = "https://vitesse.dev/problems/unavailable";
+    pub const INTERNAL: &str = "https://vitesse.dev/problems/internal";
+}
