@@ -52,12 +52,29 @@ impl TryFrom<CreateClientRequest> for NewClient {
         let description = errs.take(Description::parse_optional(r.description.as_deref()));
         let token_duration = errs.take(TokenDuration::parse(r.token_duration_minutes));
         let roles = errs.take(RoleSet::parse(&r.roles));
-        match (client_id, client_secret, name, description, token_duration, roles) {
-            (Some(client_id), Some(client_secret), Some(name), Some(description), Some(token_duration), Some(roles))
-                if errs.is_empty() =>
-            {
-                Ok(NewClient { client_id, client_secret, name, description, token_duration, roles })
-            }
+        match (
+            client_id,
+            client_secret,
+            name,
+            description,
+            token_duration,
+            roles,
+        ) {
+            (
+                Some(client_id),
+                Some(client_secret),
+                Some(name),
+                Some(description),
+                Some(token_duration),
+                Some(roles),
+            ) if errs.is_empty() => Ok(NewClient {
+                client_id,
+                client_secret,
+                name,
+                description,
+                token_duration,
+                roles,
+            }),
             _ => Err(errs),
         }
     }
@@ -69,38 +86,48 @@ impl NewClient {
     pub fn from_json(body: &Value) -> Result<Self, FieldErrors> {
         let obj = as_object(body)?;
         let mut errs = FieldErrors::default();
-        let client_id = errs.take(required_string(obj, Field::ClientId));
-        let client_secret = errs.take(required_string(obj, Field::ClientSecret));
-        let name = errs.take(optional_string(obj, Field::Name)).flatten();
-        let description = errs.take(optional_string(obj, Field::Description)).flatten();
-        let minutes = errs.take(required_minutes(obj));
-        let roles = errs.take(required_roles(obj));
-        let (Some(client_id), Some(client_secret), Some(minutes), Some(roles)) =
-            (client_id, client_secret, minutes, roles)
-        else {
-            // Type errors first; still report the rules the well-typed fields break.
-            if let Some(Value::String(s)) = obj.get(Field::ClientId.wire_name()) {
-                errs.take(ClientId::parse(s));
-            }
-            return Err(errs);
-        };
-        let req = CreateClientRequest {
+        let client_id = errs
+            .take(required_string(obj, Field::ClientId))
+            .and_then(|s| errs.take(ClientId::parse(&s)));
+        let client_secret = errs
+            .take(required_string(obj, Field::ClientSecret))
+            .and_then(|s| errs.take(ClientSecret::parse(&s)));
+        let name = errs
+            .take(optional_string(obj, Field::Name))
+            .and_then(|s| errs.take(ClientName::parse_optional(s.as_deref())));
+        let description = errs
+            .take(optional_string(obj, Field::Description))
+            .and_then(|s| errs.take(Description::parse_optional(s.as_deref())));
+        let token_duration = errs
+            .take(required_minutes(obj))
+            .and_then(|m| errs.take(TokenDuration::parse(m)));
+        let roles = errs
+            .take(required_roles(obj))
+            .and_then(|r| errs.take(RoleSet::parse(&r)));
+        match (
             client_id,
             client_secret,
             name,
             description,
-            token_duration_minutes: minutes,
+            token_duration,
             roles,
-        };
-        match NewClient::try_from(req) {
-            Ok(c) if errs.is_empty() => Ok(c),
-            Ok(_) => Err(errs),
-            Err(rule_errs) => {
-                // Keep the documented field order: rule failures, then type failures.
-                let mut all = rule_errs;
-                all.0.extend(errs.0);
-                Err(all)
-            }
+        ) {
+            (
+                Some(client_id),
+                Some(client_secret),
+                Some(name),
+                Some(description),
+                Some(token_duration),
+                Some(roles),
+            ) if errs.is_empty() => Ok(NewClient {
+                client_id,
+                client_secret,
+                name,
+                description,
+                token_duration,
+                roles,
+            }),
+            _ => Err(errs),
         }
     }
 }
@@ -144,10 +171,17 @@ impl ClientPatch {
         if let Some(v) = obj.get(Field::Enabled.wire_name()) {
             match v {
                 Value::Bool(b) => patch.enabled = Some(*b),
-                _ => errs.push(FieldError::new(Field::Enabled, "Status (enabled) must be true or false")),
+                _ => errs.push(FieldError::new(
+                    Field::Enabled,
+                    "Status (enabled) must be true or false",
+                )),
             }
         }
-        if errs.is_empty() { Ok(patch) } else { Err(errs) }
+        if errs.is_empty() {
+            Ok(patch)
+        } else {
+            Err(errs)
+        }
     }
 }
 
@@ -165,7 +199,10 @@ fn required_string(obj: &Map<String, Value>, f: Field) -> Result<String, FieldEr
     match obj.get(f.wire_name()) {
         Some(Value::String(s)) => Ok(s.clone()),
         None | Some(Value::Null) => Err(FieldError::new(f, format!("{} is required", f.label()))),
-        Some(_) => Err(FieldError::new(f, format!("{} must be a string", f.label()))),
+        Some(_) => Err(FieldError::new(
+            f,
+            format!("{} must be a string", f.label()),
+        )),
     }
 }
 
@@ -173,7 +210,10 @@ fn optional_string(obj: &Map<String, Value>, f: Field) -> Result<Option<String>,
     match obj.get(f.wire_name()) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(FieldError::new(f, format!("{} must be a string", f.label()))),
+        Some(_) => Err(FieldError::new(
+            f,
+            format!("{} must be a string", f.label()),
+        )),
     }
 }
 
@@ -248,7 +288,14 @@ mod tests {
         let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["client_id", "client_secret", "name", "description", "token_duration_minutes", "roles"]
+            [
+                "client_id",
+                "client_secret",
+                "name",
+                "description",
+                "token_duration_minutes",
+                "roles"
+            ]
         );
     }
 
@@ -259,17 +306,29 @@ mod tests {
         body["roles"] = json!("payments:read");
         body["client_id"] = json!("abc");
         let errs = NewClient::from_json(&body).unwrap_err();
-        assert_eq!(errs.for_field(Field::TokenDuration).unwrap().message, TokenDuration::WHOLE_RULE);
+        assert_eq!(
+            errs.for_field(Field::TokenDuration).unwrap().message,
+            TokenDuration::WHOLE_RULE
+        );
         assert!(errs.for_field(Field::Roles).is_some());
-        assert_eq!(errs.for_field(Field::ClientId).unwrap().message, ClientId::LENGTH_RULE);
+        assert_eq!(
+            errs.for_field(Field::ClientId).unwrap().message,
+            ClientId::LENGTH_RULE
+        );
         assert_eq!(errs.0.len(), 3);
+        // Rule failures of well-typed fields are reported next to type failures.
+        body["client_secret"] = json!("short");
+        assert_eq!(NewClient::from_json(&body).unwrap_err().0.len(), 4);
     }
 
     #[test]
     fn missing_fields_are_required() {
         let errs = NewClient::from_json(&json!({})).unwrap_err();
         assert_eq!(errs.0.len(), 4, "{errs}");
-        assert_eq!(errs.for_field(Field::ClientId).unwrap().message, "Client ID is required");
+        assert_eq!(
+            errs.for_field(Field::ClientId).unwrap().message,
+            "Client ID is required"
+        );
     }
 
     #[test]
@@ -278,7 +337,13 @@ mod tests {
         body["token_duration_minutes"] = json!(15.5);
         assert!(NewClient::from_json(&body).is_err());
         body["token_duration_minutes"] = json!(15.0);
-        assert_eq!(NewClient::from_json(&body).unwrap().token_duration.minutes(), 15);
+        assert_eq!(
+            NewClient::from_json(&body)
+                .unwrap()
+                .token_duration
+                .minutes(),
+            15
+        );
         body["token_duration_minutes"] = json!(1e300);
         assert!(NewClient::from_json(&body).is_err());
     }
@@ -289,7 +354,8 @@ mod tests {
         assert_eq!(p.enabled, Some(false));
         assert_eq!(p.name, Some(None));
         assert!(p.client_id.is_none() && p.roles.is_none() && p.client_secret.is_none());
-        let errs = ClientPatch::from_json(&json!({"client_id": "ab", "enabled": "no"})).unwrap_err();
+        let errs =
+            ClientPatch::from_json(&json!({"client_id": "ab", "enabled": "no"})).unwrap_err();
         assert_eq!(errs.0.len(), 2);
         assert!(ClientPatch::from_json(&json!([])).is_err());
     }

@@ -83,7 +83,9 @@ mod tests {
     #[test]
     fn character_set() {
         assert!(ClientId::parse("Shop-01.prod_~x").is_ok());
-        for bad in ["shop 01", "shop/01", "shop:01", "shop@01", "shöp-01", "shop%01", "shop+01"] {
+        for bad in [
+            "shop 01", "shop/01", "shop:01", "shop@01", "shöp-01", "shop%01", "shop+01",
+        ] {
             let err = ClientId::parse(bad).unwrap_err();
             assert_eq!(err.message, ClientId::CHARSET_RULE, "{bad}");
         }
@@ -118,6 +120,9 @@ mod tests {
         let ok: ClientId = serde_json::from_str("\"abcdef\"").unwrap();
         assert_eq!(ok.as_str(), "abcdef");
         let err = serde_json::from_str::<ClientId>("\"abc\"").unwrap_err();
-        assert!(err.to_string().contains("Client ID must be 6–100 characters"));
+        assert!(
+            err.to_string()
+                .contains("Client ID must be 6–100 characters")
+        );
     }
 }

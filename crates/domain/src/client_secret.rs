@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn never_trimmed_and_printable_only() {
-        assert_eq!(ClientSecret::parse("  abcd  ").unwrap().expose(), "  abcd  ");
+        assert_eq!(
+            ClientSecret::parse("  abcd  ").unwrap().expose(),
+            "  abcd  "
+        );
         assert_eq!(
             ClientSecret::parse("abc\ndef").unwrap_err().message,
             ClientSecret::PRINTABLE_RULE

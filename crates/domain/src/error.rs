@@ -51,7 +51,10 @@ pub struct FieldError {
     #[cfg_attr(feature = "openapi", schema(example = "client_id"))]
     pub field: String,
     /// What is wrong, naming the field and the rule.
-    #[cfg_attr(feature = "openapi", schema(example = "Client ID must be 6–100 characters"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Client ID must be 6–100 characters")
+    )]
     pub message: String,
 }
 

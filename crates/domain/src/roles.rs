@@ -69,7 +69,10 @@ impl RoleSet {
         if let Some(w) = roles.windows(2).find(|w| w[0] == w[1]) {
             return Err(FieldError::new(
                 Field::Roles,
-                format!("Roles must not repeat a role: \"{}\" is selected twice", w[0]),
+                format!(
+                    "Roles must not repeat a role: \"{}\" is selected twice",
+                    w[0]
+                ),
             ));
         }
         Ok(Self(roles))

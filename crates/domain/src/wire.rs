@@ -12,17 +12,31 @@ use utoipa::ToSchema;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CreateClientRequest {
     /// Unique across the Vitesse platform; letters, digits and `-._~`.
-    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, pattern = "^[A-Za-z0-9._~-]{6,100}$", example = "shop-backend"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 6,
+            max_length = 100,
+            pattern = "^[A-Za-z0-9._~-]{6,100}$",
+            example = "shop-backend"
+        )
+    )]
     pub client_id: String,
     /// Used with the client ID to authenticate. Stored as a hash; cannot be viewed after creation.
     #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, format = Password, example = "correct-horse-battery"))]
     pub client_secret: String,
     /// Optional label for your reference.
-    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 100, example = "Shop backend"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 100, example = "Shop backend")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Optional description.
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000, example = "Creates payments from the web shop"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, example = "Creates payments from the web shop")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Token lifetime in minutes.
@@ -38,7 +52,10 @@ pub struct CreateClientRequest {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct IdentityClient {
     /// Immutable server-assigned id; addresses the client in the API.
-    #[cfg_attr(feature = "openapi", schema(example = "5f0c3a5e-8a3b-4c53-9a55-0d6c1f3f2b7a"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "5f0c3a5e-8a3b-4c53-9a55-0d6c1f3f2b7a")
+    )]
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(example = "shop-backend"))]
     pub client_id: String,
@@ -104,7 +121,10 @@ pub struct Session {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Problem {
     #[serde(rename = "type")]
-    #[cfg_attr(feature = "openapi", schema(example = "https://vitesse.dev/problems/validation"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://vitesse.dev/problems/validation")
+    )]
     pub type_: String,
     #[cfg_attr(feature = "openapi", schema(example = "The request is not valid"))]
     pub title: String,

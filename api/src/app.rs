@@ -1,0 +1,138 @@
+//! Builds the actix App: state, routes, the SPA's static files.
+
+use crate::config::Config;
+use crate::oauth::keys::{self, KeyRing};
+use crate::oauth::secrets::SecretHasher;
+use crate::store::{self, AnyConnection, Pool, StoreError};
+use crate::{api_roles, auth, clients, oauth, openapi};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+use std::net::TcpListener;
+use std::sync::{Arc, RwLock};
+
+pub struct AppState {
+    pub config: Config,
+    pub pool: Pool,
+    pub hasher: SecretHasher,
+    keys: RwLock<Arc<KeyRing>>,
+}
+
+impl AppState {
+    /// Connects, migrates and loads the signing keys (creating the first on first start).
+    pub fn new(config: Config) -> Result<Self, StoreError> {
+        let pool = store::connect(&config.database_url, config.pool_size)?;
+        let ring = keys::load_or_create(&mut *pool.get()?)?;
+        Ok(Self {
+            hasher: SecretHasher::new(config.bcrypt_cost),
+            config,
+            pool,
+            keys: RwLock::new(Arc::new(ring)),
+        })
+    }
+
+    /// Runs blocking storage work on the blocking pool with a pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::Other("blocking task failed".into()))?
+    }
+
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys
+            .read()
+            .map(|k| Arc::clone(&k))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+}
+
+/// Every route of the product. The OpenAPI document lists the same set (a test checks).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/session", web::post().to(auth::session::sign_in))
+            .route("/session", web::get().to(auth::session::current))
+            .route("/session", web::delete().to(auth::session::sign_out))
+            .route("/api-roles", web::get().to(api_roles::list))
+            .route("/identity-clients", web::get().to(clients::list))
+            .route("/identity-clients", web::post().to(clients::create))
+            .route("/identity-clients/{id}", web::get().to(clients::get)),
+    )
+    .route("/oauth2/token", web::post().to(oauth::token::token))
+    .route("/oauth2/jwks", web::get().to(oauth::metadata::jwks))
+    .route(
+        "/.well-known/oauth-authorization-server",
+        web::get().to(oauth::metadata::authorization_server),
+    )
+    .route("/api/openapi.json", web::get().to(openapi::serve))
+    .route(
+        "/healthz",
+        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+    );
+}
+
+/// Unknown API paths are problem+json 404s; anything else is a deep link into the SPA.
+async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse> {
+    let path = req.path();
+    let api = ["/api/", "/oauth2/", "/.well-known/"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (req, _) = req.into_parts();
+    if api {
+        let res = actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound);
+        return Ok(ServiceResponse::new(req, res));
+    }
+    let index = state.map(|s| s.config.static_dir.join("index.html"));
+    let res = match index.and_then(|p| std::fs::read(p).ok()) {
+        Some(html) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .body(html),
+        None => HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body("The web UI is not built. Run `just build` (or `just run`)."),
+    };
+    Ok(ServiceResponse::new(req, res))
+}
+
+pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let static_dir = state.config.static_dir.clone();
+    let server = HttpServer::new(move || {
+        let mut app = App::new()
+            .app_data(state.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(|e, _| {
+                        crate::error::ApiError::Malformed(format!(
+                            "The body is not valid JSON: {e}"
+                        ))
+                        .into()
+                    }),
+            )
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
+            .configure(routes);
+        if static_dir.is_dir() {
+            app = app.service(
+                actix_files::Files::new("/", &static_dir)
+                    .index_file("index.html")
+                    .default_handler(fallback),
+            );
+        } else {
+            app = app.default_service(fallback);
+        }
+        app
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

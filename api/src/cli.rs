@@ -1,0 +1,297 @@
+//! The command line: serve, and the operators' tasks (accounts, users, migrations, OpenAPI).
+
+use crate::app::{self, AppState};
+use crate::config::Config;
+use crate::oauth::secrets::SecretHasher;
+use crate::store::{self, accounts};
+use base64::Engine;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use vitesse_domain::user_role;
+
+#[derive(Parser)]
+#[command(
+    name = "vitesse-identity",
+    version,
+    about = "Vitesse Identity: identity clients and OAuth 2.0 tokens"
+)]
+struct Cli {
+    /// postgres://… for PostgreSQL; otherwise a SQLite file path (default: DATA_DIR/vitesse.sqlite3).
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Where the embedded SQLite database lives.
+    #[arg(long, env = "VITESSE_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// bcrypt cost for client secrets and passwords.
+    #[arg(long, env = "VITESSE_BCRYPT_COST", default_value_t = 12, global = true,
+          value_parser = clap::value_parser!(u32).range(4..=31))]
+    bcrypt_cost: u32,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the REST API, the token service and the web UI on one port.
+    Serve(ServeArgs),
+    /// Merchant accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Admin users of an account.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[arg(long, env = "VITESSE_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Public base URL: the tokens' `iss` (default: http://BIND).
+    #[arg(long, env = "VITESSE_ISSUER")]
+    issuer: Option<String>,
+    /// The tokens' `aud`.
+    #[arg(long, env = "VITESSE_AUDIENCE", default_value = "vitesse-api")]
+    audience: String,
+    /// The built web UI.
+    #[arg(long, env = "VITESSE_STATIC_DIR", default_value = "frontend/dist")]
+    static_dir: PathBuf,
+    #[arg(long, env = "VITESSE_POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+    /// Minutes of inactivity after which a sign-in session ends.
+    #[arg(long, env = "VITESSE_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    session_idle_minutes: u64,
+    /// Hours after which a sign-in session ends regardless.
+    #[arg(long, env = "VITESSE_SESSION_MAX_HOURS", default_value_t = 12)]
+    session_max_hours: u64,
+    /// On first run, create a demo account and admin and print the credentials.
+    #[arg(long, env = "VITESSE_DEMO")]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; prints only its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "identity-clients", value_enum)]
+        identity_clients: Toggle,
+    },
+    /// Turn identity-client management on or off for an account.
+    SetIdentityClients {
+        #[arg(long)]
+        account: String,
+        #[arg(value_enum)]
+        state: Toggle,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Toggle {
+    Enabled,
+    Disabled,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an admin user. Without --password-stdin a strong password is generated and printed.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: UserRole,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UserRole {
+    MerchantAdmin,
+    ManageIdentityClients,
+    Viewer,
+}
+
+impl UserRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            UserRole::MerchantAdmin => user_role::MERCHANT_ADMIN,
+            UserRole::ManageIdentityClients => user_role::MANAGE_IDENTITY_CLIENTS,
+            UserRole::Viewer => user_role::VIEWER,
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn database_url(cli: &Cli) -> String {
+    cli.database_url.clone().unwrap_or_else(|| {
+        cli.data_dir
+            .join("vitesse.sqlite3")
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
+fn dispatch(cli: Cli) -> CliResult {
+    let url = database_url(&cli);
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", crate::openapi::document());
+            Ok(())
+        }
+        Command::Migrate => {
+            store::connect(&url, 1)?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Account(AccountCommand::Create {
+            name,
+            identity_clients,
+        }) => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err("--name must not be empty".into());
+            }
+            let pool = store::connect(&url, 1)?;
+            let account = accounts::create_account(
+                &mut *pool.get()?,
+                name,
+                matches!(identity_clients, Toggle::Enabled),
+            )?;
+            println!("{}", account.id);
+            Ok(())
+        }
+        Command::Account(AccountCommand::SetIdentityClients { account, state }) => {
+            let pool = store::connect(&url, 1)?;
+            accounts::set_identity_clients_enabled(
+                &mut *pool.get()?,
+                &account,
+                matches!(state, Toggle::Enabled),
+            )?;
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            account,
+            email,
+            role,
+            password_stdin,
+        }) => {
+            if !email.contains('@') || email.trim().len() < 3 {
+                return Err("--email must be an email address".into());
+            }
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                let p = s.trim_end_matches(['\r', '\n']).to_owned();
+                if p.chars().count() < 12 {
+                    return Err("the password must be at least 12 characters".into());
+                }
+                (p, false)
+            } else {
+                (generate_password()?, true)
+            };
+            let pool = store::connect(&url, 1)?;
+            let hash = SecretHasher::new(cli.bcrypt_cost).hash_blocking(&password)?;
+            let user =
+                accounts::create_user(&mut *pool.get()?, &account, &email, role.as_str(), &hash)?;
+            if generated {
+                println!("{}\t{}", user.email, password);
+            } else {
+                println!("{}", user.id);
+            }
+            Ok(())
+        }
+        Command::Serve(args) => serve(url, cli.bcrypt_cost, &cli.data_dir, args),
+    }
+}
+
+fn generate_password() -> Result<String, openssl::error::ErrorStack> {
+    let mut buf = [0u8; 18];
+    openssl::rand::rand_bytes(&mut buf)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> CliResult {
+    let listener = std::net::TcpListener::bind(&args.bind)?;
+    let addr = listener.local_addr()?;
+    let issuer = args.issuer.unwrap_or_else(|| format!("http://{addr}"));
+    let config = Config {
+        database_url: url,
+        pool_size: args.pool_size,
+        bcrypt_cost,
+        issuer: issuer.trim_end_matches('/').to_owned(),
+        audience: args.audience,
+        static_dir: args.static_dir,
+        session_idle: Duration::from_secs(args.session_idle_minutes * 60),
+        session_absolute: Duration::from_secs(args.session_max_hours * 3600),
+    };
+    let state = AppState::new(config)?;
+    if args.demo {
+        demo_setup(&state, data_dir)?;
+    }
+    log::info!("Vitesse Identity listening on {}", state.config.issuer);
+    println!("Vitesse Identity is running: open {}/", state.config.issuer);
+    std::io::stdout().flush()?;
+    actix_web::rt::System::new()
+        .block_on(async move { app::run(listener, actix_web::web::Data::new(state))?.await })?;
+    Ok(())
+}
+
+/// First run of `just run`: a demo account and admin, with the credentials printed and kept
+/// (owner-only) beside the database so a second run can show them again.
+fn demo_setup(state: &AppState, data_dir: &Path) -> CliResult {
+    let creds_file = data_dir.join("demo-admin.txt");
+    let mut conn = state.pool.get()?;
+    if accounts::count_accounts(&mut conn)? == 0 {
+        let account = accounts::create_account(&mut conn, "Demo Merchant", true)?;
+        let password = generate_password()?;
+        let hash = state.hasher.hash_blocking(&password)?;
+        accounts::create_user(
+            &mut conn,
+            &account.id,
+            "admin@example.com",
+            user_role::MERCHANT_ADMIN,
+            &hash,
+        )?;
+        std::fs::create_dir_all(data_dir)?;
+        let text = format!("email: admin@example.com\npassword: {password}\n");
+        write_private(&creds_file, &text)?;
+    }
+    if let Ok(text) = std::fs::read_to_string(&creds_file) {
+        println!("Demo sign-in (kept in {}):\n{text}", creds_file.display());
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}

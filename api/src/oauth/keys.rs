@@ -1,0 +1,69 @@
+//! Signing keys: kept in the database so every instance signs with and publishes the same set.
+
+use crate::store::keys::{self as key_store, KeyRow};
+use crate::store::{AnyConnection, StoreError, now};
+use josekit::jws::ES256;
+use josekit::jws::alg::ecdsa::EcdsaJwsSigner;
+use std::sync::Arc;
+
+/// How long a retired key stays in the JWKS: longer than any token it signed can live.
+pub const RETIRED_KEY_KEPT: chrono::Duration = chrono::Duration::minutes(65);
+
+/// The signer in use and the JWKS document, built once per key-set change.
+pub struct KeyRing {
+    pub kid: String,
+    pub signer: EcdsaJwsSigner,
+    pub jwks_json: Arc<str>,
+}
+
+fn generate() -> Result<KeyRow, StoreError> {
+    let err = |e: josekit::JoseError| StoreError::Other(format!("key generation: {e}"));
+    let pair = ES256.generate_key_pair().map_err(err)?;
+    let kid = uuid::Uuid::new_v4().simple().to_string();
+    let mut jwk = pair.to_jwk_public_key();
+    jwk.set_key_id(&kid);
+    jwk.set_algorithm("ES256");
+    jwk.set_key_use("sig");
+    let at = now();
+    Ok(KeyRow {
+        kid,
+        alg: "ES256".into(),
+        private_pem: String::from_utf8(pair.to_pem_private_key())
+            .map_err(|e| StoreError::Other(e.to_string()))?,
+        public_jwk: serde_json::to_string(jwk.as_ref())
+            .map_err(|e| StoreError::Other(e.to_string()))?,
+        created_at: at,
+        active_from: at,
+        retired_at: None,
+    })
+}
+
+/// Loads the published keys, creating the first one when there is none.
+pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
+    let retired_after = now() - RETIRED_KEY_KEPT;
+    let mut rows = key_store::published(conn, retired_after)?;
+    if rows.is_empty() {
+        key_store::insert(conn, &generate()?)?;
+        rows = key_store::published(conn, retired_after)?;
+    }
+    let at = now();
+    let signer_row = rows
+        .iter()
+        .filter(|r| r.retired_at.is_none() && r.active_from <= at)
+        .max_by(|a, b| (a.active_from, &a.kid).cmp(&(b.active_from, &b.kid)))
+        .or_else(|| rows.iter().find(|r| r.retired_at.is_none()))
+        .ok_or_else(|| StoreError::Other("no usable signing key".into()))?;
+    let mut signer = ES256
+        .signer_from_pem(signer_row.private_pem.as_bytes())
+        .map_err(|e| StoreError::Other(format!("signing key: {e}")))?;
+    signer.set_key_id(&signer_row.kid);
+    let keys: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
+        .collect();
+    Ok(KeyRing {
+        kid: signer_row.kid.clone(),
+        signer,
+        jwks_json: serde_json::json!({ "keys": keys }).to_string().into(),
+    })
+}

@@ -1,0 +1,143 @@
+//! Secret hashing and verification: bcrypt over a SHA-256 pre-hash, so every byte of a long
+//! secret counts (bcrypt reads only 72). Successful verifications are remembered in memory,
+//! keyed by the stored hash: a changed secret has a new hash, so it misses at once, on every
+//! instance, because every request still reads the client's current row.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::Semaphore;
+
+const REMEMBERED_MAX: usize = 50_000;
+
+pub struct SecretHasher {
+    cost: u32,
+    /// stored bcrypt hash -> pre-hash of the secret that verified against it
+    remembered: Mutex<HashMap<String, [u8; 32]>>,
+    /// bcrypt runs at most this many at once, off the async executor
+    bcrypt_slots: Semaphore,
+    /// verified when the client is unknown, so the answer takes as long as a wrong secret
+    dummy_hash: String,
+}
+
+fn digest(secret: &str) -> [u8; 32] {
+    let mut input = Vec::with_capacity(secret.len() + 16);
+    input.extend_from_slice(b"vitesse-secret\0");
+    input.extend_from_slice(secret.as_bytes());
+    openssl::sha::sha256(&input)
+}
+
+/// What bcrypt sees: 43 ASCII characters, never a NUL, always under 72 bytes.
+fn prehash(digest: &[u8; 32]) -> String {
+    STANDARD_NO_PAD.encode(digest)
+}
+
+impl SecretHasher {
+    pub fn new(cost: u32) -> Self {
+        let dummy_hash = bcrypt::hash(prehash(&digest("dummy secret")), cost)
+            .expect("bcrypt cost within 4..=31");
+        let slots = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            cost,
+            remembered: Mutex::new(HashMap::new()),
+            bcrypt_slots: Semaphore::new(slots),
+            dummy_hash,
+        }
+    }
+
+    pub fn cost(&self) -> u32 {
+        self.cost
+    }
+
+    /// Hashes a new secret or password (slow by design; runs off the executor).
+    pub async fn hash(&self, secret: &str) -> Result<String, String> {
+        let pre = prehash(&digest(secret));
+        let cost = self.cost;
+        let _slot = self
+            .bcrypt_slots
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        actix_web::rt::task::spawn_blocking(move || {
+            bcrypt::hash(pre, cost).map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+    }
+
+    /// Blocking hash for the command line.
+    pub fn hash_blocking(&self, secret: &str) -> Result<String, bcrypt::BcryptError> {
+        bcrypt::hash(prehash(&digest(secret)), self.cost)
+    }
+
+    /// Verifies `secret` against `stored`. With `stored = None` (unknown client) the dummy hash
+    /// is verified instead and the answer is always false.
+    pub async fn verify(&self, secret: &str, stored: Option<&str>, remember: bool) -> bool {
+        let d = digest(secret);
+        if let Some(stored) = stored {
+            if remember {
+                let hit = self
+                    .remembered
+                    .lock()
+                    .map(|m| {
+                        m.get(stored)
+                            .is_some_and(|known| openssl::memcmp::eq(known, &d))
+                    })
+                    .unwrap_or(false);
+                if hit {
+                    return true;
+                }
+            }
+        }
+        let target = stored.unwrap_or(&self.dummy_hash).to_owned();
+        let pre = prehash(&d);
+        let ok = {
+            let _slot = self
+                .bcrypt_slots
+                .acquire()
+                .await
+                .expect("semaphore never closed");
+            actix_web::rt::task::spawn_blocking(move || {
+                bcrypt::verify(pre, &target).unwrap_or(false)
+            })
+            .await
+            .unwrap_or(false)
+        };
+        let ok = ok && stored.is_some();
+        if ok && remember {
+            if let (Ok(mut m), Some(stored)) = (self.remembered.lock(), stored) {
+                if m.len() >= REMEMBERED_MAX {
+                    // Bounded: forgetting only costs one bcrypt per client later.
+                    m.clear();
+                }
+                m.insert(stored.to_owned(), d);
+            }
+        }
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn long_secrets_are_significant_after_byte_72() {
+        let h = SecretHasher::new(4);
+        let a = format!("{}A", "x".repeat(90));
+        let b = format!("{}B", "x".repeat(90));
+        let stored = h.hash(&a).await.unwrap();
+        assert!(h.verify(&a, Some(&stored), true).await);
+        assert!(!h.verify(&b, Some(&stored), true).await);
+        // The remembered path must not confuse them either.
+        assert!(h.verify(&a, Some(&stored), true).await);
+        assert!(!h.verify(&b, Some(&stored), true).await);
+    }
+
+    #[actix_web::test]
+    async fn unknown_client_never_verifies() {
+        let h = SecretHasher::new(4);
+        assert!(!h.verify("dummy secret", None, true).await);
+    }
+}

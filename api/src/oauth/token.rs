@@ -1,0 +1,267 @@
+//! `POST /oauth2/token`: the client-credentials grant (RFC 6749 §4.4) issuing RFC 9068 JWTs.
+
+use crate::app::AppState;
+use crate::error::OAuthError;
+use crate::store::clients as client_store;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt;
+use josekit::jws::JwsHeader;
+use josekit::jwt::{self, JwtPayload};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Far more than any honest token request needs.
+const MAX_BODY: usize = 8 * 1024;
+
+/// The parameters of a token request, each at most once (RFC 6749 §3.2).
+#[derive(Default)]
+struct TokenParams {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+fn parse_form(body: &[u8]) -> Result<TokenParams, OAuthError> {
+    let mut p = TokenParams::default();
+    for (k, v) in form_urlencoded::parse(body) {
+        let slot = match k.as_ref() {
+            "grant_type" => &mut p.grant_type,
+            "client_id" => &mut p.client_id,
+            "client_secret" => &mut p.client_secret,
+            "scope" => &mut p.scope,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "The {k} parameter is repeated"
+            )));
+        }
+        *slot = Some(v.into_owned());
+    }
+    Ok(p)
+}
+
+/// Form-urlencoded decoding of one Basic credential half (RFC 6749 §2.3.1).
+fn form_decode(s: &str) -> Option<String> {
+    let plus_as_space = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+/// `(client_id, client_secret)` from an `Authorization: Basic` header, if one was sent.
+fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || OAuthError::invalid_client().with_description("Malformed Basic credentials");
+    let value = value.to_str().map_err(|_| bad())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(bad());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::invalid_client().with_description(
+            "Only Basic client authentication is supported in the Authorization header",
+        ));
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    Ok(Some((
+        form_decode(id).ok_or_else(bad)?,
+        form_decode(secret).ok_or_else(bad)?,
+    )))
+}
+
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::BytesMut, OAuthError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request(
+            "The request must be sent as application/x-www-form-urlencoded",
+        ));
+    }
+    let too_large = || {
+        OAuthError::invalid_request("The request body is too large")
+            .with_status(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE)
+    };
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| OAuthError::invalid_request("The request body could not be read"))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Issue an access token (client-credentials grant).
+#[utoipa::path(
+    post, path = "/oauth2/token", tag = "OAuth 2.0", operation_id = "requestToken",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "grant_type=client_credentials, optional scope (space-separated roles); client_id and client_secret here (client_secret_post) or in HTTP Basic (client_secret_basic)"),
+    responses(
+        (status = 200, description = "An RFC 9068 JWT access token", body = Object),
+        (status = 400, description = "RFC 6749 §5.2 error: invalid_request, invalid_scope, unsupported_grant_type", body = Object),
+        (status = 401, description = "RFC 6749 §5.2 error: invalid_client", body = Object),
+    ),
+    security((), ("client_secret_basic" = []))
+)]
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, OAuthError> {
+    let body = read_body(&req, payload).await?;
+    let params = parse_form(&body)?;
+    let basic = basic_credentials(&req)?;
+
+    match params.grant_type.as_deref() {
+        None => {
+            return Err(OAuthError::invalid_request(
+                "The grant_type parameter is missing",
+            ));
+        }
+        Some("client_credentials") => {}
+        Some(_) => {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                "Only the client_credentials grant is supported",
+            ));
+        }
+    }
+
+    // Exactly one client authentication method.
+    let (client_id, secret) = match (basic, params.client_secret) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "Use one client authentication method: HTTP Basic or client_secret in the body, not both",
+            ));
+        }
+        (Some((id, secret)), None) => {
+            if params
+                .client_id
+                .as_ref()
+                .is_some_and(|body_id| *body_id != id)
+            {
+                return Err(OAuthError::invalid_request(
+                    "client_id in the body differs from the Basic credentials",
+                ));
+            }
+            (id, secret)
+        }
+        (None, Some(secret)) => match params.client_id {
+            Some(id) => (id, secret),
+            None => {
+                return Err(OAuthError::invalid_request(
+                    "The client_id parameter is missing",
+                ));
+            }
+        },
+        (None, None) => {
+            return Err(
+                OAuthError::invalid_client().with_description("Client authentication is missing")
+            );
+        }
+    };
+
+    // Always read the current row: an edit applies at the very next request.
+    let lookup_id = client_id.clone();
+    let row = state
+        .db(move |c| client_store::find_by_client_id(c, &lookup_id))
+        .await?;
+    // Unknown, disabled and wrong-secret take the same path and give the same answer.
+    let verified = state
+        .hasher
+        .verify(&secret, row.as_ref().map(|r| r.secret_hash.as_str()), true)
+        .await;
+    let client = match row {
+        Some(r) if verified && r.enabled => r,
+        _ => return Err(OAuthError::invalid_client()),
+    };
+
+    let granted: Vec<&str> = match params.scope.as_deref().map(str::trim) {
+        None | Some("") => client.role_names().collect(),
+        Some(requested) => {
+            let mut asked: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+            asked.sort_unstable();
+            asked.dedup();
+            if let Some(missing) = asked
+                .iter()
+                .find(|s| !client.role_names().any(|r| r == **s))
+            {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!("The client does not hold the role {missing}"),
+                ));
+            }
+            asked
+        }
+    };
+    let scope = granted.join(" ");
+    let lifetime = Duration::from_secs(client.token_duration_minutes as u64 * 60);
+    let access_token = sign(&state, &client, &scope, lifetime)?;
+
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(serde_json::json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": lifetime.as_secs(),
+            "scope": scope,
+        })))
+}
+
+fn sign(
+    state: &AppState,
+    client: &client_store::ClientRow,
+    scope: &str,
+    lifetime: Duration,
+) -> Result<String, OAuthError> {
+    let keys = state.keys();
+    let mut header = JwsHeader::new();
+    header.set_token_type("at+jwt");
+    header.set_key_id(&keys.kid);
+    // NumericDate is whole seconds (RFC 7519 §2); josekit would keep the fraction.
+    let iat = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut payload = JwtPayload::new();
+    payload.set_issuer(state.config.issuer.trim_end_matches('/'));
+    payload.set_subject(&client.client_id);
+    payload.set_audience(vec![state.config.audience.as_str()]);
+    payload.set_jwt_id(uuid::Uuid::new_v4().to_string());
+    let claims = [
+        ("iat", serde_json::Value::from(iat)),
+        ("exp", serde_json::Value::from(iat + lifetime.as_secs())),
+        (
+            "client_id",
+            serde_json::Value::from(client.client_id.as_str()),
+        ),
+        ("scope", scope.into()),
+        ("account_id", client.account_id.as_str().into()),
+    ];
+    for (name, value) in claims {
+        payload
+            .set_claim(name, Some(value))
+            .map_err(|_| OAuthError::new("server_error", "Internal error"))?;
+    }
+    jwt::encode_with_signer(&payload, &header, &keys.signer).map_err(|e| {
+        log::error!("token signing failed: {e}");
+        OAuthError::new("server_error", "Internal error")
+    })
+}

@@ -1,0 +1,73 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use vitesse_domain::wire;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Vitesse Identity",
+        description = "Create and manage identity clients, and request access tokens with the OAuth 2.0 client-credentials grant.",
+        version = "1.0.0",
+    ),
+    paths(
+        crate::auth::session::sign_in,
+        crate::auth::session::current,
+        crate::auth::session::sign_out,
+        crate::api_roles::list,
+        crate::clients::list,
+        crate::clients::create,
+        crate::clients::get,
+        crate::oauth::token::token,
+        crate::oauth::metadata::jwks,
+        crate::oauth::metadata::authorization_server,
+    ),
+    components(schemas(
+        wire::CreateClientRequest, wire::IdentityClient, wire::IdentityClientList,
+        wire::ApiRole, wire::ApiRoleList, wire::SignInRequest, wire::Session, wire::Problem,
+        vitesse_domain::FieldError,
+    )),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "Session", description = "Sign in and out of the admin UI"),
+        (name = "Identity clients", description = "Create, view and manage identity clients"),
+        (name = "API roles", description = "The catalogue of roles a client can hold"),
+        (name = "OAuth 2.0", description = "Token service for merchant software"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+        c.add_security_scheme(
+            "client_secret_basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+    }
+}
+
+/// The document as committed under openapi/ and served at /api/openapi.json.
+pub fn document() -> String {
+    let mut s = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the document serialises");
+    s.push('\n');
+    s
+}
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}

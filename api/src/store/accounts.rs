@@ -1,0 +1,159 @@
+//! Accounts (merchants), their admin users and the users' sign-in sessions.
+
+use super::schema::{accounts, admin_users, sessions};
+use super::{AnyConnection, StoreError, new_id, now};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub identity_clients_enabled: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = admin_users)]
+pub struct AdminUser {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn create_account(
+    conn: &mut AnyConnection,
+    name: &str,
+    identity_clients_enabled: bool,
+) -> Result<Account, StoreError> {
+    let account = Account {
+        id: new_id(),
+        name: name.to_owned(),
+        identity_clients_enabled,
+        created_at: now(),
+    };
+    diesel::insert_into(accounts::table)
+        .values(&account)
+        .execute(conn)?;
+    Ok(account)
+}
+
+pub fn set_identity_clients_enabled(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    enabled: bool,
+) -> Result<(), StoreError> {
+    let n = diesel::update(accounts::table.find(account_id))
+        .set(accounts::identity_clients_enabled.eq(enabled))
+        .execute(conn)?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub fn find_account(conn: &mut AnyConnection, id: &str) -> Result<Account, StoreError> {
+    Ok(accounts::table
+        .find(id)
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+pub fn count_accounts(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(accounts::table.count().get_result(conn)?)
+}
+
+pub fn create_user(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    email: &str,
+    role: &str,
+    password_hash: &str,
+) -> Result<AdminUser, StoreError> {
+    find_account(conn, account_id)?;
+    let user = AdminUser {
+        id: new_id(),
+        account_id: account_id.to_owned(),
+        email: email.trim().to_lowercase(),
+        password_hash: password_hash.to_owned(),
+        role: role.to_owned(),
+        created_at: now(),
+    };
+    diesel::insert_into(admin_users::table)
+        .values(&user)
+        .execute(conn)
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                StoreError::Other(format!("a user with email {} already exists", user.email))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(user)
+}
+
+pub fn find_user_by_email(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> Result<Option<AdminUser>, StoreError> {
+    Ok(admin_users::table
+        .filter(admin_users::email.eq(email.trim().to_lowercase()))
+        .select(AdminUser::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn create_session(conn: &mut AnyConnection, row: &SessionRow) -> Result<(), StoreError> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The session, its user and the user's account, if the session exists.
+pub fn find_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+) -> Result<Option<(SessionRow, AdminUser, Account)>, StoreError> {
+    Ok(sessions::table
+        .inner_join(admin_users::table.inner_join(accounts::table))
+        .filter(sessions::id_hash.eq(id_hash))
+        .select((
+            SessionRow::as_select(),
+            AdminUser::as_select(),
+            Account::as_select(),
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn touch_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    diesel::update(sessions::table.find(id_hash))
+        .set(sessions::last_seen_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_session(conn: &mut AnyConnection, id_hash: &str) -> Result<(), StoreError> {
+    diesel::delete(sessions::table.find(id_hash)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+// The tables of migrations/, written by hand for both backends.
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        name -> Text,
+        identity_clients_enabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_users (id) {
+        id -> Text,
+        account_id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_roles (name) {
+        name -> Text,
+        description -> Text,
+        retired -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identity_clients (id) {
+        id -> Text,
+        account_id -> Text,
+        client_id -> Text,
+        client_id_key -> Text,
+        secret_hash -> Text,
+        name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        token_duration_minutes -> Integer,
+        enabled -> Bool,
+        roles -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identity_client_roles (client_pk, role_name) {
+        client_pk -> Text,
+        role_name -> Text,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        private_pem -> Text,
+        public_jwk -> Text,
+        created_at -> Timestamp,
+        active_from -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(admin_users -> accounts (account_id));
+diesel::joinable!(sessions -> admin_users (user_id));
+diesel::joinable!(identity_clients -> accounts (account_id));
+diesel::joinable!(identity_client_roles -> identity_clients (client_pk));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    admin_users,
+    sessions,
+    api_roles,
+    identity_clients,
+    identity_client_roles,
+    signing_keys,
+);
