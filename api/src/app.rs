@@ -54,29 +54,39 @@ impl AppState {
     }
 }
 
-/// Every route of the product. The OpenAPI document lists the same set (a test checks).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .route("/session", web::post().to(auth::session::sign_in))
-            .route("/session", web::get().to(auth::session::current))
-            .route("/session", web::delete().to(auth::session::sign_out))
-            .route("/api-roles", web::get().to(api_roles::list))
-            .route("/identity-clients", web::get().to(clients::list))
-            .route("/identity-clients", web::post().to(clients::create))
-            .route("/identity-clients/{id}", web::get().to(clients::get)),
-    )
-    .route("/oauth2/token", web::post().to(oauth::token::token))
-    .route("/oauth2/jwks", web::get().to(oauth::metadata::jwks))
-    .route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(oauth::metadata::authorization_server),
-    )
-    .route("/api/openapi.json", web::get().to(openapi::serve))
-    .route(
-        "/healthz",
-        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-    );
+/// Registers each route and records it in `ROUTES`, so a test can hold the OpenAPI document
+/// to exactly this set.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:path,)*) => {
+        /// `(method, path)` of every route, as the router and the OpenAPI document spell them.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path),)*];
+
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)*
+        }
+    };
+}
+
+routes! {
+    post "/api/v1/session" => auth::session::sign_in,
+    get "/api/v1/session" => auth::session::current,
+    delete "/api/v1/session" => auth::session::sign_out,
+    get "/api/v1/api-roles" => api_roles::list,
+    get "/api/v1/identity-clients" => clients::list,
+    post "/api/v1/identity-clients" => clients::create,
+    get "/api/v1/identity-clients/{id}" => clients::get,
+    post "/oauth2/token" => oauth::token::token,
+    get "/oauth2/jwks" => oauth::metadata::jwks,
+    get "/.well-known/oauth-authorization-server" => oauth::metadata::authorization_server,
+    get "/api/openapi.json" => openapi::serve,
+    get "/healthz" => health,
+}
+
+/// Routes that are deliberately not in the OpenAPI document (operational).
+pub const UNDOCUMENTED: &[&str] = &["/api/openapi.json", "/healthz"];
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
 }
 
 /// Unknown API paths are problem+json 404s; anything else is a deep link into the SPA.

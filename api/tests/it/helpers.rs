@@ -1,0 +1,254 @@
+use actix_web::web;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+use vitesse_api::app::{self, AppState};
+use vitesse_api::config::Config;
+use vitesse_api::store::accounts;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per backend for each named async fn taking a `Backend`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name(crate::helpers::Backend::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name(crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_backends;
+
+const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub struct TestApp {
+    pub addr: String,
+    pub state: web::Data<AppState>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase(String),
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(d) => {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            Cleanup::PgDatabase(name) => {
+                let name = name.clone();
+                // The server's pool still holds connections: FORCE ends them.
+                let _ = std::thread::spawn(move || {
+                    if let Ok(mut c) = PgConnection::establish(PG_ADMIN_URL) {
+                        let _ = diesel::sql_query(format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut c);
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+fn fresh_database(backend: Backend) -> (String, Cleanup) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(unique("vitesse-test-"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let url = dir.join("vitesse.sqlite3").to_string_lossy().into_owned();
+            (url, Cleanup::Dir(dir))
+        }
+        Backend::Postgres => {
+            let name = unique("vitesse_test_");
+            let mut c = PgConnection::establish(PG_ADMIN_URL)
+                .expect("PostgreSQL on 127.0.0.1:5432 (user postgres) must be running");
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut c)
+                .expect("create test database");
+            (
+                format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                Cleanup::PgDatabase(name),
+            )
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let (database_url, cleanup) = fresh_database(backend);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+    let addr = format!("http://{}", listener.local_addr().expect("local addr"));
+    let config = Config {
+        database_url,
+        pool_size: 4,
+        bcrypt_cost: 4,
+        issuer: addr.clone(),
+        audience: "vitesse-api".into(),
+        static_dir: PathBuf::from("/nonexistent"),
+        session_idle: Duration::from_secs(1800),
+        session_absolute: Duration::from_secs(12 * 3600),
+    };
+    let state = web::block(move || AppState::new(config))
+        .await
+        .expect("blocking")
+        .expect("app state");
+    let state = web::Data::new(state);
+    let server = app::run(listener, state.clone()).expect("server");
+    actix_web::rt::spawn(server);
+    TestApp {
+        addr,
+        state,
+        cleanup,
+    }
+}
+
+pub fn browser(origin: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("origin", origin.parse().expect("origin header"));
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+pub struct Admin {
+    pub account_id: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(
+            &mut vitesse_api::store::AnyConnection,
+        ) -> Result<T, vitesse_api::store::StoreError>
+        + Send
+        + 'static,
+    ) -> T {
+        self.state.db(f).await.expect("test set-up in the store")
+    }
+
+    pub async fn new_account(&self, identity_clients_enabled: bool) -> String {
+        self.db(move |c| accounts::create_account(c, "Test Merchant", identity_clients_enabled))
+            .await
+            .id
+    }
+
+    /// A user in `account_id` with `role`, created the way the CLI does.
+    pub async fn new_user(&self, account_id: &str, role: &str) -> Admin {
+        let email = format!("{}@example.com", unique("u"));
+        let password = unique("pw-");
+        let hash = self.state.hasher.hash(&password).await.expect("hash");
+        let (a, e, r) = (account_id.to_owned(), email.clone(), role.to_owned());
+        self.db(move |c| accounts::create_user(c, &a, &e, &r, &hash))
+            .await;
+        Admin {
+            account_id: account_id.to_owned(),
+            email,
+            password,
+        }
+    }
+
+    /// A signed-in browser-like client for a fresh merchant admin of a fresh enabled account.
+    pub async fn signed_in_admin(&self) -> (reqwest::Client, Admin) {
+        let account = self.new_account(true).await;
+        let admin = self.new_user(&account, "merchant-admin").await;
+        let client = self.sign_in(&admin).await;
+        (client, admin)
+    }
+
+    pub async fn sign_in(&self, admin: &Admin) -> reqwest::Client {
+        let client = browser(&self.addr);
+        let res = client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"email": admin.email, "password": admin.password}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(res.status(), StatusCode::OK, "sign-in failed");
+        client
+    }
+
+    pub async fn create_client(&self, as_: &reqwest::Client, body: &Value) -> reqwest::Response {
+        as_.post(self.url("/api/v1/identity-clients"))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn token(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let mut req = reqwest::Client::new()
+            .post(self.url("/oauth2/token"))
+            .form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(form_encode(id), Some(form_encode(secret)));
+        }
+        req.send().await.expect("token request")
+    }
+}
+
+/// RFC 6749 §2.3.1: Basic credentials are form-urlencoded first.
+pub fn form_encode(s: &str) -> String {
+    url_encode(s)
+}
+
+fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub fn valid_client(client_id: &str) -> Value {
+    json!({
+        "client_id": client_id,
+        "client_secret": "correct-horse-battery",
+        "name": "Shop backend",
+        "description": "Creates payments",
+        "token_duration_minutes": 15,
+        "roles": ["payments:read", "refunds:write"]
+    })
+}
+
+pub async fn json(res: reqwest::Response) -> Value {
+    res.json().await.expect("JSON body")
+}

@@ -1,0 +1,9 @@
+//! One integration-test crate: the real server on a random port, on a fresh SQLite file and on
+//! a fresh PostgreSQL database per test.
+
+mod helpers;
+
+mod clients;
+mod openapi;
+mod session;
+mod token;

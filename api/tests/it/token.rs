@@ -1,0 +1,289 @@
+use crate::helpers::*;
+use josekit::jwk::JwkSet;
+use josekit::jws::ES256;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    both_client_authentication_methods_issue_verifiable_tokens,
+    failures_follow_rfc6749_section_5_2,
+    unknown_wrong_and_disabled_look_the_same,
+    secrets_longer_than_72_bytes_stay_significant,
+    metadata_describes_the_service,
+);
+
+/// Verifies `token` against the live JWKS; returns (header, claims).
+async fn verify(app: &TestApp, token: &str) -> (Value, Value) {
+    let jwks = reqwest::get(app.url("/oauth2/jwks"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let set = JwkSet::from_bytes(&jwks).unwrap();
+    let header: Value = {
+        use base64::Engine;
+        let h = token.split('.').next().unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let kid = header["kid"].as_str().unwrap();
+    let jwk = set
+        .get(kid)
+        .into_iter()
+        .next()
+        .expect("the token's kid is in the JWKS");
+    let verifier = ES256.verifier_from_jwk(jwk).unwrap();
+    let (payload, _) =
+        josekit::jwt::decode_with_verifier(token, &verifier).expect("signature verifies");
+    (header, Value::Object(payload.claims_set().clone()))
+}
+
+async fn setup_client(app: &TestApp, client_id: &str, secret: &str, minutes: i64) -> Admin {
+    let (admin, user) = app.signed_in_admin().await;
+    let mut body = valid_client(client_id);
+    body["client_secret"] = json!(secret);
+    body["token_duration_minutes"] = json!(minutes);
+    let res = app.create_client(&admin, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    user
+}
+
+async fn both_client_authentication_methods_issue_verifiable_tokens(b: Backend) {
+    let app = spawn_app(b).await;
+    let owner = setup_client(&app, "shop-backend", "s3cret: with+symbols%", 25).await;
+
+    let basic = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("shop-backend", "s3cret: with+symbols%")),
+        )
+        .await;
+    let post = app
+        .token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "shop-backend"),
+                ("client_secret", "s3cret: with+symbols%"),
+            ],
+            None,
+        )
+        .await;
+    for res in [basic, post] {
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        assert_eq!(res.headers()["pragma"], "no-cache");
+        let body = json(res).await;
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 25 * 60);
+        assert_eq!(body["scope"], "payments:read refunds:write");
+        let (header, claims) = verify(&app, body["access_token"].as_str().unwrap()).await;
+        assert_eq!(header["typ"], "at+jwt");
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(claims["iss"], app.addr.as_str());
+        assert_eq!(claims["sub"], "shop-backend");
+        assert_eq!(claims["client_id"], "shop-backend");
+        assert_eq!(claims["aud"], "vitesse-api");
+        assert_eq!(claims["scope"], "payments:read refunds:write");
+        assert_eq!(claims["account_id"], owner.account_id.as_str());
+        assert_eq!(
+            claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+            25 * 60
+        );
+        assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+    }
+
+    let scoped = json(
+        app.token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "refunds:write"),
+            ],
+            Some(("shop-backend", "s3cret: with+symbols%")),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(scoped["scope"], "refunds:write");
+    let (_, claims) = verify(&app, scoped["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["scope"], "refunds:write");
+}
+
+async fn failures_follow_rfc6749_section_5_2(b: Backend) {
+    let app = spawn_app(b).await;
+    setup_client(&app, "shop-backend", "right-secret", 15).await;
+    let creds = Some(("shop-backend", "right-secret"));
+
+    let cases: Vec<(reqwest::Response, StatusCode, &str)> = vec![
+        (
+            app.token(&[], creds).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            app.token(&[("grant_type", "password")], creds).await,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+        ),
+        (
+            app.token(
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_secret", "right-secret"),
+                ],
+                creds,
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            app.token(&[("grant_type", "client_credentials")], None)
+                .await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            app.token(
+                &[("grant_type", "client_credentials")],
+                Some(("shop-backend", "wrong-secret")),
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            app.token(
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "payments:write"),
+                ],
+                creds,
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+        ),
+        (
+            app.token(
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("grant_type", "client_credentials"),
+                ],
+                creds,
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+    ];
+    for (res, status, error) in cases {
+        assert_eq!(res.status(), status, "{error}");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(
+                res.headers()["www-authenticate"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("Basic")
+            );
+        }
+        let body = json(res).await;
+        assert_eq!(body["error"], error);
+        assert!(body.get("access_token").is_none());
+    }
+
+    let wrong_type = reqwest::Client::new()
+        .post(app.url("/oauth2/token"))
+        .json(&json!({"grant_type": "client_credentials", "client_id": "shop-backend", "client_secret": "right-secret"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(wrong_type).await["error"], "invalid_request");
+
+    let huge = reqwest::Client::new()
+        .post(app.url("/oauth2/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&pad={}",
+            "x".repeat(20_000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn unknown_wrong_and_disabled_look_the_same(b: Backend) {
+    let app = spawn_app(b).await;
+    setup_client(&app, "shop-backend", "right-secret", 15).await;
+    let unknown = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("no-such-client", "right-secret")),
+        )
+        .await;
+    let wrong = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("shop-backend", "wrong-secret")),
+        )
+        .await;
+    let (s1, s2) = (unknown.status(), wrong.status());
+    assert_eq!(s1, s2);
+    assert_eq!(json(unknown).await, json(wrong).await);
+}
+
+async fn secrets_longer_than_72_bytes_stay_significant(b: Backend) {
+    let app = spawn_app(b).await;
+    let secret = format!("{}A", "s".repeat(90));
+    let almost = format!("{}B", "s".repeat(90));
+    setup_client(&app, "long-secret-client", &secret, 15).await;
+    let ok = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("long-secret-client", &secret)),
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let bad = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("long-secret-client", &almost)),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn metadata_describes_the_service(b: Backend) {
+    let app = spawn_app(b).await;
+    let meta = json(
+        reqwest::get(app.url("/.well-known/oauth-authorization-server"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(meta["issuer"], app.addr.as_str());
+    assert_eq!(meta["token_endpoint"], app.url("/oauth2/token"));
+    assert_eq!(meta["jwks_uri"], app.url("/oauth2/jwks"));
+    assert_eq!(meta["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        meta["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+    assert!(
+        meta["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("payments:read"))
+    );
+    let jwks = json(reqwest::get(app.url("/oauth2/jwks")).await.unwrap()).await;
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "EC");
+    assert!(key.get("d").is_none(), "never the private part");
+}
