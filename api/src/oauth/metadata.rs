@@ -26,7 +26,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
     let issuer = state.config.issuer.trim_end_matches('/').to_owned();
     let scopes: Vec<String> = state
-        .db(|c| roles::list_active(c))
+        .db(roles::list_active)
         .await
         .map(|r| r.into_iter().map(|r| r.name).collect())
         .unwrap_or_default();

@@ -75,19 +75,17 @@ impl SecretHasher {
     /// is verified instead and the answer is always false.
     pub async fn verify(&self, secret: &str, stored: Option<&str>, remember: bool) -> bool {
         let d = digest(secret);
-        if let Some(stored) = stored {
-            if remember {
-                let hit = self
-                    .remembered
-                    .lock()
-                    .map(|m| {
-                        m.get(stored)
-                            .is_some_and(|known| openssl::memcmp::eq(known, &d))
-                    })
-                    .unwrap_or(false);
-                if hit {
-                    return true;
-                }
+        if let (Some(stored), true) = (stored, remember) {
+            let hit = self
+                .remembered
+                .lock()
+                .map(|m| {
+                    m.get(stored)
+                        .is_some_and(|known| openssl::memcmp::eq(known, &d))
+                })
+                .unwrap_or(false);
+            if hit {
+                return true;
             }
         }
         let target = stored.unwrap_or(&self.dummy_hash).to_owned();
@@ -105,14 +103,12 @@ impl SecretHasher {
             .unwrap_or(false)
         };
         let ok = ok && stored.is_some();
-        if ok && remember {
-            if let (Ok(mut m), Some(stored)) = (self.remembered.lock(), stored) {
-                if m.len() >= REMEMBERED_MAX {
-                    // Bounded: forgetting only costs one bcrypt per client later.
-                    m.clear();
-                }
-                m.insert(stored.to_owned(), d);
+        if let (true, Ok(mut m), Some(stored)) = (ok && remember, self.remembered.lock(), stored) {
+            if m.len() >= REMEMBERED_MAX {
+                // Bounded: forgetting only costs one bcrypt per client later.
+                m.clear();
             }
+            m.insert(stored.to_owned(), d);
         }
         ok
     }

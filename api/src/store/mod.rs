@@ -96,10 +96,11 @@ impl r2d2::ManageConnection for Manager {
 pub fn connect(url: &str, max_size: u32) -> Result<Pool, StoreError> {
     if Backend::of(url) == Backend::Sqlite {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(e.to_string()))?;
-            }
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(e.to_string()))?;
         }
     }
     let pool = r2d2::Pool::builder()

@@ -1,0 +1,71 @@
+// Starts the real binary on a free port with a fresh SQLite database, and Debian's Chromium.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const here = new URL('.', import.meta.url).pathname;
+export const root = resolve(here, '../..');
+export const bin = resolve(root, 'e2e', process.env.VITESSE_BIN ?? '../target/debug/vitesse-identity');
+export const artifacts = resolve(root, 'e2e/artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+    s.on('error', fail);
+  });
+}
+
+export async function startServer(extraEnv = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vitesse-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    VITESSE_DATA_DIR: dataDir,
+    VITESSE_STATIC_DIR: resolve(root, 'frontend/dist'),
+    RUST_LOG: 'info',
+    ...extraEnv,
+  };
+  delete env.DATABASE_URL;
+  const cli = (args, input) =>
+    execFileSync(bin, args, { env, input, encoding: 'utf8' }).trim();
+  const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout.on('data', (d) => { logs += d; });
+  child.stderr.on('data', (d) => { logs += d; });
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base, cli, logs: () => logs,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/// An account with identity clients enabled and a Merchant Admin in it.
+export function createAdmin(server, { enabled = true, role = 'merchant-admin' } = {}) {
+  const account = server.cli(['account', 'create', '--name', 'E2E Merchant', '--identity-clients', enabled ? 'enabled' : 'disabled']);
+  const email = `admin-${Math.random().toString(36).slice(2)}@example.com`;
+  const password = `pw-${Math.random().toString(36).slice(2)}-long-enough`;
+  server.cli(['user', 'create', '--account', account, '--email', email, '--role', role, '--password-stdin'], password);
+  return { account, email, password };
+}

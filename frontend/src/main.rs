@@ -1,0 +1,11 @@
+//! The admin SPA: Administration > Identity Clients, in the seed's words.
+
+mod api;
+mod app;
+mod components;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

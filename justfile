@@ -1,0 +1,49 @@
+# Every task a person runs. `just --list` shows them.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Tools installed by scripts/setup.sh: wasm-opt from npm binaryen (pinned), cargo-installed ones.
+export PATH := justfile_directory() / "e2e/node_modules/.bin" + ":" + env_var("HOME") / ".cargo/bin" + ":" + env_var("PATH")
+
+default:
+    @just --list
+
+# Install whatever is missing on this machine (idempotent).
+setup:
+    scripts/setup.sh
+
+# Release server and release SPA.
+build: spa
+    cargo build --release -p vitesse-api
+
+# The SPA alone (frontend/dist).
+spa:
+    trunk build --release
+
+# Run the product on embedded SQLite (data/), UI and API on one port; demo admin on first run.
+run bind="127.0.0.1:8080": build
+    ./target/release/vitesse-identity serve --bind {{bind}} --demo
+
+# Every test: formatting, lints, unit + integration (SQLite and PostgreSQL), OpenAPI, browser.
+test: fmt-check lint
+    scripts/ensure-postgres.sh
+    cargo test --workspace --exclude vitesse-frontend
+    just e2e
+
+# Browser and HTTP tests against the real binary and the release SPA.
+e2e: spa
+    cargo build -p vitesse-api
+    cd e2e && VITESSE_BIN=../target/debug/vitesse-identity npm test
+
+fmt:
+    cargo fmt --all
+
+fmt-check:
+    cargo fmt --all -- --check
+
+lint:
+    cargo clippy --workspace --exclude vitesse-frontend --all-targets -- -D warnings
+    cargo clippy -p vitesse-frontend --target wasm32-unknown-unknown -- -D warnings
+
+# Regenerate the committed OpenAPI document from the code.
+openapi:
+    cargo run -q -p vitesse-api -- openapi > openapi/openapi.json
