@@ -132,6 +132,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(f) => ApiError::Conflict(f),
             StoreError::Stale => ApiError::PreconditionFailed,
+            StoreError::BadCursor => ApiError::Validation(FieldErrors(vec![FieldError {
+                field: "cursor".into(),
+                message: "The cursor is not valid; start again from the first page".into(),
+            }])),
             StoreError::Invalid(f) => ApiError::Validation(f),
             StoreError::Unavailable(msg) => {
                 log::warn!("database unavailable: {msg}");

@@ -20,12 +20,16 @@ use vitesse_domain::wire;
         crate::clients::list,
         crate::clients::create,
         crate::clients::get,
+        crate::clients::update,
+        crate::clients::delete,
+        crate::clients::events,
         crate::oauth::token::token,
         crate::oauth::metadata::jwks,
         crate::oauth::metadata::authorization_server,
     ),
     components(schemas(
-        wire::CreateClientRequest, wire::IdentityClient, wire::IdentityClientList,
+        wire::CreateClientRequest, wire::UpdateClientRequest, wire::IdentityClient, wire::IdentityClientList,
+        wire::AuditEvent, wire::AuditActor, wire::AuditEventList,
         wire::ApiRole, wire::ApiRoleList, wire::SignInRequest, wire::Session, wire::Problem,
         vitesse_domain::FieldError,
     )),
@@ -49,6 +53,16 @@ impl utoipa::Modify for SecuritySchemes {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
                 crate::auth::SESSION_COOKIE,
             ))),
+        );
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from /oauth2/token whose client holds identity-clients:manage"))
+                    .build(),
+            ),
         );
         c.add_security_scheme(
             "client_secret_basic",

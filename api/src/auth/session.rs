@@ -1,7 +1,7 @@
 //! Sign-in sessions: an opaque random id in an HttpOnly cookie, only its SHA-256 stored, with
 //! idle and absolute expiry.
 
-use super::{Principal, SESSION_COOKIE, check_same_origin, principal};
+use super::{Caller, Principal, SESSION_COOKIE, check_same_origin, principal, source_ip};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::accounts::{self, SessionRow};
@@ -44,12 +44,15 @@ pub async fn resolve(state: &AppState, session_id: &str) -> Result<Option<Princi
                 accounts::touch_session(c, &id_hash, at)?;
             }
             Ok(Some(Principal {
-                user_id: user.id,
-                email: user.email,
-                role: user.role,
+                caller: Caller::User {
+                    user_id: user.id,
+                    email: user.email,
+                    role: user.role,
+                },
                 account_id: account.id,
                 account_name: account.name,
                 identity_clients_enabled: account.identity_clients_enabled,
+                source_ip: None,
             }))
         })
         .await?;
@@ -118,12 +121,15 @@ pub async fn sign_in(
         })
         .await?;
     let p = Principal {
-        user_id: user.id,
-        email: user.email,
-        role: user.role,
+        caller: Caller::User {
+            user_id: user.id,
+            email: user.email,
+            role: user.role,
+        },
         account_id: account.id,
         account_name: account.name,
         identity_clients_enabled: account.identity_clients_enabled,
+        source_ip: source_ip(&req),
     };
     let max_age = CookieDuration::seconds(state.config.session_absolute.as_secs() as i64);
     Ok(HttpResponse::Ok()
@@ -146,9 +152,10 @@ pub async fn current(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let p = principal(&req, &state).await?;
+    let session = p.to_wire().ok_or(ApiError::Unauthenticated)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(p.to_wire()))
+        .json(session))
 }
 
 /// Sign out: the session ends on the server, not just in the browser.

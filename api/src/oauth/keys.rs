@@ -2,8 +2,10 @@
 
 use crate::store::keys::{self as key_store, KeyRow};
 use crate::store::{AnyConnection, StoreError, now};
+use josekit::jwk::Jwk;
 use josekit::jws::ES256;
-use josekit::jws::alg::ecdsa::EcdsaJwsSigner;
+use josekit::jws::alg::ecdsa::{EcdsaJwsSigner, EcdsaJwsVerifier};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How long a retired key stays in the JWKS: longer than any token it signed can live.
@@ -14,6 +16,8 @@ pub struct KeyRing {
     pub kid: String,
     pub signer: EcdsaJwsSigner,
     pub jwks_json: Arc<str>,
+    /// Every published key by kid, to check our own tokens (bearer automation, introspection).
+    pub verifiers: HashMap<String, EcdsaJwsVerifier>,
 }
 
 fn generate() -> Result<KeyRow, StoreError> {
@@ -61,9 +65,17 @@ pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
         .iter()
         .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
         .collect();
+    let verifiers = rows
+        .iter()
+        .filter_map(|r| {
+            let jwk = Jwk::from_bytes(r.public_jwk.as_bytes()).ok()?;
+            Some((r.kid.clone(), ES256.verifier_from_jwk(&jwk).ok()?))
+        })
+        .collect();
     Ok(KeyRing {
         kid: signer_row.kid.clone(),
         signer,
         jwks_json: serde_json::json!({ "keys": keys }).to_string().into(),
+        verifiers,
     })
 }

@@ -214,6 +214,7 @@ pub async fn token(
     let scope = granted.join(" ");
     let lifetime = Duration::from_secs(client.token_duration_minutes as u64 * 60);
     let access_token = sign(&state, &client, &scope, lifetime)?;
+    record_last_use(&state, &client);
 
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -224,6 +225,26 @@ pub async fn token(
             "expires_in": lifetime.as_secs(),
             "scope": scope,
         })))
+}
+
+/// "Last used", written at most once a minute per client and off the response's path.
+fn record_last_use(state: &web::Data<AppState>, client: &client_store::ClientRow) {
+    let at = crate::store::now();
+    if client
+        .last_used_at
+        .is_some_and(|t| at - t < chrono::Duration::minutes(1))
+    {
+        return;
+    }
+    let (state, id) = (state.clone(), client.id.clone());
+    actix_web::rt::spawn(async move {
+        if let Err(e) = state
+            .db(move |c| client_store::touch_last_used(c, &id, at))
+            .await
+        {
+            log::warn!("could not record last use: {e}");
+        }
+    });
 }
 
 fn sign(

@@ -1,6 +1,7 @@
 //! Storage: one set of diesel queries over SQLite (embedded default) or PostgreSQL.
 
 pub mod accounts;
+pub mod audit;
 pub mod clients;
 pub mod keys;
 pub mod roles;
@@ -155,6 +156,8 @@ pub enum StoreError {
     Conflict(vitesse_domain::FieldError),
     /// A stale `If-Match`.
     Stale,
+    /// A pagination cursor that this server did not make.
+    BadCursor,
     /// A rule only the data can check (e.g. an unknown role).
     Invalid(vitesse_domain::FieldErrors),
     /// The database cannot be reached right now.
@@ -168,6 +171,7 @@ impl std::fmt::Display for StoreError {
             StoreError::NotFound => f.write_str("not found"),
             StoreError::Conflict(e) => write!(f, "conflict: {e}"),
             StoreError::Stale => f.write_str("stale version"),
+            StoreError::BadCursor => f.write_str("bad cursor"),
             StoreError::Invalid(e) => write!(f, "invalid: {e}"),
             StoreError::Unavailable(e) => write!(f, "database unavailable: {e}"),
             StoreError::Other(e) => write!(f, "storage error: {e}"),

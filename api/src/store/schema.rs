@@ -54,6 +54,23 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        client_pk -> Text,
+        account_id -> Text,
+        action -> Text,
+        actor_type -> Text,
+        actor_id -> Text,
+        actor_label -> Text,
+        source_ip -> Nullable<Text>,
+        changes -> Text,
+        occurred_at -> Timestamp,
     }
 }
 
@@ -89,4 +106,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_clients,
     identity_client_roles,
     signing_keys,
+    audit_events,
 );

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod clients;
+mod manage;
 mod openapi;
 mod session;
 mod token;

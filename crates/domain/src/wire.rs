@@ -68,12 +68,86 @@ pub struct IdentityClient {
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the client last received a token (recorded at most once a minute).
+    #[serde(default)]
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// One page of clients.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct IdentityClientList {
     pub items: Vec<IdentityClient>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Edits a client (JSON merge patch): only the members present change. `client_secret`
+/// present replaces the secret; `enabled` enables or disables the client.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UpdateClientRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 6, max_length = 100, pattern = "^[A-Za-z0-9._~-]{6,100}$")
+    )]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, format = Password))]
+    pub client_secret: Option<String>,
+    /// `null` or blank clears the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 100))]
+    pub name: Option<String>,
+    /// `null` or blank clears the description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 60))]
+    pub token_duration_minutes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    pub roles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditActor {
+    /// `user` (signed in to the UI) or `client` (a bearer token of an identity client).
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub id: String,
+    /// The user's email or the client's client ID.
+    pub label: String,
+}
+
+/// One recorded change of a client. Never contains secret material.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEvent {
+    pub id: String,
+    /// `created`, `updated`, `enabled`, `disabled`, `secret_changed` or `deleted`.
+    pub action: String,
+    pub actor: AuditActor,
+    pub source_ip: Option<String>,
+    /// Field name -> `{"from": old, "to": new}`; for the secret only `"changed"`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub changes: serde_json::Value,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEventList {
+    pub items: Vec<AuditEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// A role of the platform's API-role catalogue.
