@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::oauth::keys::{self, KeyRing};
 use crate::oauth::secrets::SecretHasher;
 use crate::store::{self, AnyConnection, Pool, StoreError};
+use crate::throttle::Throttle;
 use crate::{api_roles, auth, clients, oauth, openapi};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -15,6 +16,10 @@ pub struct AppState {
     pub config: Config,
     pub pool: Pool,
     pub hasher: SecretHasher,
+    /// Failed sign-ins per email and source address.
+    pub sign_in_throttle: Throttle,
+    /// Failed client authentications per client ID and source address.
+    pub token_throttle: Throttle,
     keys: RwLock<Arc<KeyRing>>,
 }
 
@@ -25,6 +30,8 @@ impl AppState {
         let ring = keys::load_or_create(&mut *pool.get()?)?;
         Ok(Self {
             hasher: SecretHasher::new(config.bcrypt_cost),
+            sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
+            token_throttle: Throttle::new(20, std::time::Duration::from_secs(5 * 60)),
             config,
             pool,
             keys: RwLock::new(Arc::new(ring)),

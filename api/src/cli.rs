@@ -43,6 +43,9 @@ enum Command {
     /// Admin users of an account.
     #[command(subcommand)]
     User(UserCommand),
+    /// The API-role catalogue.
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Print the OpenAPI document.
     Openapi,
     /// Apply pending database migrations and exit.
@@ -112,6 +115,20 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// Add a role to the catalogue.
+    Create {
+        name: String,
+        #[arg(long)]
+        description: String,
+    },
+    /// List every role: name, state, description.
+    List,
+    /// Retire a role: it can no longer be assigned; clients holding it keep it.
+    Retire { name: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -220,6 +237,29 @@ fn dispatch(cli: Cli) -> CliResult {
                 println!("{}\t{}", user.email, password);
             } else {
                 println!("{}", user.id);
+            }
+            Ok(())
+        }
+        Command::Role(cmd) => {
+            let pool = store::connect(&url, 1)?;
+            let conn = &mut *pool.get()?;
+            match cmd {
+                RoleCommand::Create { name, description } => {
+                    let name = vitesse_domain::RoleName::parse(&name)?;
+                    if description.trim().is_empty() {
+                        return Err("--description must not be empty".into());
+                    }
+                    store::roles::create(conn, &name, description.trim())?;
+                }
+                RoleCommand::List => {
+                    for (name, description, retired) in store::roles::list_all(conn)? {
+                        println!(
+                            "{name}\t{}\t{description}",
+                            if retired { "retired" } else { "active" }
+                        );
+                    }
+                }
+                RoleCommand::Retire { name } => store::roles::retire(conn, &name)?,
             }
             Ok(())
         }

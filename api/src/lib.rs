@@ -10,3 +10,4 @@ pub mod error;
 pub mod oauth;
 pub mod openapi;
 pub mod store;
+pub mod throttle;

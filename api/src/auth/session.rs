@@ -77,6 +77,7 @@ fn session_cookie<'a>(state: &AppState, value: String, max_age: CookieDuration) 
         (status = 200, description = "Signed in; the session cookie is set", body = Session),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts from this address for this email; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_in(
@@ -89,6 +90,14 @@ pub async fn sign_in(
         check_same_origin(&req, &state)?;
     }
     let SignInRequest { email, password } = body.into_inner();
+    let throttle_key = format!(
+        "{}|{}",
+        email.trim().to_lowercase(),
+        source_ip(&req).unwrap_or_default()
+    );
+    if let Some(wait) = state.sign_in_throttle.check(&throttle_key) {
+        return Err(ApiError::Throttled(wait));
+    }
     let user = state
         .db(move |c| accounts::find_user_by_email(c, &email))
         .await?;
@@ -101,8 +110,10 @@ pub async fn sign_in(
         )
         .await;
     let Some(user) = user.filter(|_| ok) else {
+        state.sign_in_throttle.failed(&throttle_key);
         return Err(ApiError::Unauthenticated);
     };
+    state.sign_in_throttle.succeeded(&throttle_key);
     let session_id = new_session_id()?;
     let at = now();
     let absolute = chrono::Duration::from_std(state.config.session_absolute).unwrap_or_default();

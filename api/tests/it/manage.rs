@@ -626,3 +626,57 @@ async fn last_used_is_recorded(b: Backend) {
         "using a client is not editing it"
     );
 }
+
+on_both_backends!(retired_roles_cannot_be_assigned_but_stay_with_their_clients);
+
+async fn retired_roles_cannot_be_assigned_but_stay_with_their_clients(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let (c, _) = created(&app, &admin, "shop-backend").await; // holds refunds:write
+    app.db(|conn| vitesse_api::store::roles::retire(conn, "refunds:write"))
+        .await;
+
+    let roles = json(
+        admin
+            .get(app.url("/api/v1/api-roles"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        !roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "refunds:write")
+    );
+    let res = app.create_client(&admin, &valid_client("new-client")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        json(res).await["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("refunds:write")
+    );
+
+    // The holder keeps it, in edits and in tokens.
+    let res = patch(
+        &app,
+        &admin,
+        &c,
+        json!({"roles": ["refunds:write", "payments:write"]}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = json(
+        app.token(
+            &[("grant_type", "client_credentials")],
+            Some(("shop-backend", "correct-horse-battery")),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(token["scope"], "payments:write refunds:write");
+}

@@ -130,3 +130,39 @@ async fn cross_site_writes_are_refused(b: Backend) {
         "nothing was created"
     );
 }
+
+on_both_backends!(sign_in_is_throttled_against_guessing);
+
+async fn sign_in_is_throttled_against_guessing(b: Backend) {
+    let app = spawn_app(b).await;
+    let account = app.new_account(true).await;
+    let admin = app.new_user(&account, "merchant-admin").await;
+    let attempt = |password: String| {
+        let (client, url, email) = (
+            browser(&app.addr),
+            app.url("/api/v1/session"),
+            admin.email.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            attempt("guess".into()).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = attempt(admin.password.clone()).await;
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert!(locked.headers().contains_key("retry-after"));
+}
