@@ -53,6 +53,15 @@ impl AppState {
         .map_err(|_| StoreError::Other("blocking task failed".into()))?
     }
 
+    /// Re-reads the key set, so a rotation made anywhere is published and used here too.
+    pub async fn reload_keys(&self) -> Result<(), StoreError> {
+        let ring = self.db(keys::load_or_create).await?;
+        if let Ok(mut k) = self.keys.write() {
+            *k = Arc::new(ring);
+        }
+        Ok(())
+    }
+
     pub fn keys(&self) -> Arc<KeyRing> {
         self.keys
             .read()
@@ -85,7 +94,10 @@ routes! {
     patch "/api/v1/identity-clients/{id}" => clients::update,
     delete "/api/v1/identity-clients/{id}" => clients::delete,
     get "/api/v1/identity-clients/{id}/events" => clients::events,
+    post "/api/v1/identity-clients/{id}/secret" => clients::rotate_secret,
     post "/oauth2/token" => oauth::token::token,
+    post "/oauth2/introspect" => oauth::introspect::introspect,
+    post "/oauth2/revoke" => oauth::introspect::revoke,
     get "/oauth2/jwks" => oauth::metadata::jwks,
     get "/.well-known/oauth-authorization-server" => oauth::metadata::authorization_server,
     get "/api/openapi.json" => openapi::serve,
@@ -124,7 +136,20 @@ async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse> {
     Ok(ServiceResponse::new(req, res))
 }
 
+/// How often each instance re-reads the signing keys.
+const KEY_RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let reloader = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(KEY_RELOAD_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = reloader.reload_keys().await {
+                log::warn!("could not reload signing keys: {e}");
+            }
+        }
+    });
     let static_dir = state.config.static_dir.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()

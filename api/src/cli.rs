@@ -46,6 +46,9 @@ enum Command {
     /// The API-role catalogue.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Token-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the OpenAPI document.
     Openapi,
     /// Apply pending database migrations and exit.
@@ -129,6 +132,19 @@ enum RoleCommand {
     List,
     /// Retire a role: it can no longer be assigned; clients holding it keep it.
     Retire { name: String },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Publish a new signing key now; it signs after the delay, when the current key retires.
+    /// Retired keys stay published until every token they signed has expired.
+    Rotate {
+        /// Minutes between publishing the new key and signing with it (let JWKS caches refresh).
+        #[arg(long, default_value_t = 10)]
+        activate_after_minutes: i64,
+    },
+    /// List the keys: kid, algorithm, active from, retired at.
+    List,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -260,6 +276,40 @@ fn dispatch(cli: Cli) -> CliResult {
                     }
                 }
                 RoleCommand::Retire { name } => store::roles::retire(conn, &name)?,
+            }
+            Ok(())
+        }
+        Command::Keys(cmd) => {
+            let pool = store::connect(&url, 1)?;
+            let conn = &mut *pool.get()?;
+            match cmd {
+                KeysCommand::Rotate {
+                    activate_after_minutes,
+                } => {
+                    if !(0..=24 * 60).contains(&activate_after_minutes) {
+                        return Err("--activate-after-minutes must be 0–1440".into());
+                    }
+                    let key = crate::oauth::keys::rotate(
+                        conn,
+                        chrono::Duration::minutes(activate_after_minutes),
+                    )?;
+                    println!("{}", key.kid);
+                }
+                KeysCommand::List => {
+                    for k in store::keys::all(conn)? {
+                        let retired = k
+                            .retired_at
+                            .map(|t| t.and_utc().to_rfc3339())
+                            .unwrap_or_else(|| "-".into());
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            k.kid,
+                            k.alg,
+                            k.active_from.and_utc().to_rfc3339(),
+                            retired
+                        );
+                    }
+                }
             }
             Ok(())
         }

@@ -161,6 +161,7 @@ pub struct OAuthError {
     pub error: &'static str,
     pub description: String,
     pub status: StatusCode,
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -175,6 +176,7 @@ impl OAuthError {
             error,
             description: description.into(),
             status,
+            retry_after: None,
         }
     }
 
@@ -213,8 +215,14 @@ impl ResponseError for OAuthError {
                 "Basic realm=\"vitesse\", charset=\"UTF-8\"",
             ));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            res.insert_header((header::RETRY_AFTER, "5"));
+        match (self.retry_after, self.status) {
+            (Some(secs), _) => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            (None, StatusCode::SERVICE_UNAVAILABLE) => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
         }
         res.json(serde_json::json!({
             "error": self.error,
@@ -242,6 +250,11 @@ impl From<StoreError> for OAuthError {
 }
 
 impl OAuthError {
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     pub fn with_description(mut self, d: impl Into<String>) -> Self {
         self.description = d.into();
         self

@@ -64,12 +64,12 @@ impl Principal {
 
     /// Automation may not hand out more than it holds.
     pub fn require_may_grant(&self, roles: &RoleSet) -> Result<(), ApiError> {
-        if let Caller::Client { roles: held, .. } = &self.caller {
-            if roles.iter().any(|r| !held.iter().any(|h| h == r.as_str())) {
-                return Err(ApiError::Forbidden(
-                    "A client cannot grant a role it does not hold itself.",
-                ));
-            }
+        if let Caller::Client { roles: held, .. } = &self.caller
+            && roles.iter().any(|r| !held.iter().any(|h| h == r.as_str()))
+        {
+            return Err(ApiError::Forbidden(
+                "A client cannot grant a role it does not hold itself.",
+            ));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::auth::{Principal, principal};
 use crate::error::ApiError;
 use crate::store::audit;
-use crate::store::clients::{self as client_store, ClientRow, ListQuery, SortKey};
+use crate::store::clients::{self as client_store, ClientRow, ListQuery, SecretChange, SortKey};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -12,9 +12,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use vitesse_domain::wire::{
     AuditEventList, CreateClientRequest, IdentityClient, IdentityClientList, Problem,
-    UpdateClientRequest,
+    RotateSecretRequest, UpdateClientRequest,
 };
-use vitesse_domain::{ClientPatch, FieldError, FieldErrors, NewClient};
+use vitesse_domain::{
+    ClientPatch, ClientSecret, Field, FieldError, FieldErrors, MAX_SECRET_GRACE_MINUTES, NewClient,
+};
 
 /// Reads a JSON body: malformed JSON is a 400, a well-formed body with bad fields a 422.
 fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
@@ -296,15 +298,12 @@ pub async fn update(
     let id = id.into_inner();
     let row = state
         .db(move |c| {
-            client_store::update(
-                c,
-                &actor,
-                &p.account_id,
-                &id,
-                &patch,
-                secret_hash.as_deref(),
-                expected,
-            )
+            // A secret replaced by an edit stops working at once; see rotate_secret for overlap.
+            let secret = secret_hash.as_deref().map(|hash| SecretChange {
+                hash,
+                previous_valid_until: None,
+            });
+            client_store::update(c, &actor, &p.account_id, &id, &patch, secret, expected)
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -416,4 +415,92 @@ pub async fn events(
             items: rows.iter().map(audit::EventRow::to_wire).collect(),
             next_cursor,
         }))
+}
+
+/// Set a new secret, optionally keeping the previous one valid for a grace period (at most
+/// 7 days; at most one previous secret). Replaces any earlier previous secret.
+#[utoipa::path(
+    post, path = "/api/v1/identity-clients/{id}/secret", tag = "Identity clients", operation_id = "rotateIdentityClientSecret",
+    params(
+        ("id" = String, Path, description = "The client's server-assigned id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; a stale one is refused with 412"),
+    ),
+    request_body = RotateSecretRequest,
+    responses(
+        (status = 200, description = "The client, with previous_secret_expires_at when a grace period applies", body = IdentityClient,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client in this account", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed by someone else since you read it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule; nothing was changed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn rotate_secret(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let p = manager(&req, &state).await?;
+    let expected = if_match(&req)?;
+    let body = json_body(&body)?;
+    let mut errs = FieldErrors::default();
+    let secret = match body.get("client_secret") {
+        Some(serde_json::Value::String(s)) => errs.take(ClientSecret::parse(s)),
+        _ => {
+            errs.push(FieldError::new(
+                Field::ClientSecret,
+                "Client secret is required",
+            ));
+            None
+        }
+    };
+    let grace = match body.get("previous_secret_grace_minutes") {
+        None | Some(serde_json::Value::Null) => Some(0),
+        Some(v) => match v.as_i64() {
+            Some(m) if (0..=MAX_SECRET_GRACE_MINUTES).contains(&m) => Some(m),
+            _ => {
+                errs.push(FieldError {
+                    field: "previous_secret_grace_minutes".into(),
+                    message: "Grace period must be 0–10080 minutes (at most 7 days)".into(),
+                });
+                None
+            }
+        },
+    };
+    let (Some(secret), Some(grace)) = (secret, grace) else {
+        return Err(ApiError::Validation(errs));
+    };
+    let hash = state
+        .hasher
+        .hash(secret.expose())
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    let actor = p.actor();
+    let id = id.into_inner();
+    let row = state
+        .db(move |c| {
+            let until = (grace > 0).then(|| crate::store::now() + chrono::Duration::minutes(grace));
+            let change = SecretChange {
+                hash: &hash,
+                previous_valid_until: until,
+            };
+            client_store::update(
+                c,
+                &actor,
+                &p.account_id,
+                &id,
+                &ClientPatch::default(),
+                Some(change),
+                expected,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(&row)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(row.to_wire()))
 }

@@ -20,7 +20,7 @@ pub struct KeyRing {
     pub verifiers: HashMap<String, EcdsaJwsVerifier>,
 }
 
-fn generate() -> Result<KeyRow, StoreError> {
+fn generate(active_from: chrono::NaiveDateTime) -> Result<KeyRow, StoreError> {
     let err = |e: josekit::JoseError| StoreError::Other(format!("key generation: {e}"));
     let pair = ES256.generate_key_pair().map_err(err)?;
     let kid = uuid::Uuid::new_v4().simple().to_string();
@@ -28,7 +28,6 @@ fn generate() -> Result<KeyRow, StoreError> {
     jwk.set_key_id(&kid);
     jwk.set_algorithm("ES256");
     jwk.set_key_use("sig");
-    let at = now();
     Ok(KeyRow {
         kid,
         alg: "ES256".into(),
@@ -36,8 +35,8 @@ fn generate() -> Result<KeyRow, StoreError> {
             .map_err(|e| StoreError::Other(e.to_string()))?,
         public_jwk: serde_json::to_string(jwk.as_ref())
             .map_err(|e| StoreError::Other(e.to_string()))?,
-        created_at: at,
-        active_from: at,
+        created_at: now(),
+        active_from,
         retired_at: None,
     })
 }
@@ -47,15 +46,22 @@ pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
     let retired_after = now() - RETIRED_KEY_KEPT;
     let mut rows = key_store::published(conn, retired_after)?;
     if rows.is_empty() {
-        key_store::insert(conn, &generate()?)?;
+        key_store::insert(conn, &generate(now())?)?;
         rows = key_store::published(conn, retired_after)?;
     }
     let at = now();
+    // The signer: the newest key already active and not yet retired. Every instance picks the
+    // same one from the same rows.
+    let in_use = |r: &&KeyRow| r.active_from <= at && r.retired_at.is_none_or(|t| t > at);
     let signer_row = rows
         .iter()
-        .filter(|r| r.retired_at.is_none() && r.active_from <= at)
+        .filter(in_use)
         .max_by(|a, b| (a.active_from, &a.kid).cmp(&(b.active_from, &b.kid)))
-        .or_else(|| rows.iter().find(|r| r.retired_at.is_none()))
+        .or_else(|| {
+            rows.iter()
+                .filter(|r| r.active_from <= at)
+                .max_by_key(|r| r.active_from)
+        })
         .ok_or_else(|| StoreError::Other("no usable signing key".into()))?;
     let mut signer = ES256
         .signer_from_pem(signer_row.private_pem.as_bytes())
@@ -78,4 +84,14 @@ pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
         jwks_json: serde_json::json!({ "keys": keys }).to_string().into(),
         verifiers,
     })
+}
+
+/// `keys rotate`: the next key is published at once and signs after `activate_after`.
+pub fn rotate(
+    conn: &mut AnyConnection,
+    activate_after: chrono::Duration,
+) -> Result<KeyRow, StoreError> {
+    let next = generate(now() + activate_after)?;
+    key_store::rotate(conn, &next, now() - RETIRED_KEY_KEPT)?;
+    Ok(next)
 }

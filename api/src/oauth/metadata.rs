@@ -40,6 +40,10 @@ pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": scopes,
+            "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "service_documentation": format!("{issuer}/api/docs"),
         }))
 }

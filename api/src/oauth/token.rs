@@ -10,38 +10,31 @@ use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt;
 use josekit::jws::JwsHeader;
 use josekit::jwt::{self, JwtPayload};
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Far more than any honest token request needs.
 const MAX_BODY: usize = 8 * 1024;
 
-/// The parameters of a token request, each at most once (RFC 6749 §3.2).
-#[derive(Default)]
-struct TokenParams {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    scope: Option<String>,
-}
+/// A form body's parameters; each may appear at most once (RFC 6749 §3.2).
+pub struct Form(HashMap<String, String>);
 
-fn parse_form(body: &[u8]) -> Result<TokenParams, OAuthError> {
-    let mut p = TokenParams::default();
-    for (k, v) in form_urlencoded::parse(body) {
-        let slot = match k.as_ref() {
-            "grant_type" => &mut p.grant_type,
-            "client_id" => &mut p.client_id,
-            "client_secret" => &mut p.client_secret,
-            "scope" => &mut p.scope,
-            _ => continue,
-        };
-        if slot.is_some() {
-            return Err(OAuthError::invalid_request(format!(
-                "The {k} parameter is repeated"
-            )));
+impl Form {
+    pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+        let mut map = HashMap::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            if map.insert(k.clone().into_owned(), v.into_owned()).is_some() {
+                return Err(OAuthError::invalid_request(format!(
+                    "The {k} parameter is repeated"
+                )));
+            }
         }
-        *slot = Some(v.into_owned());
+        Ok(Self(map))
     }
-    Ok(p)
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
 }
 
 /// Form-urlencoded decoding of one Basic credential half (RFC 6749 §2.3.1).
@@ -77,7 +70,7 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
     )))
 }
 
-async fn read_body(
+pub async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
 ) -> Result<web::BytesMut, OAuthError> {
@@ -125,11 +118,8 @@ pub async fn token(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload).await?;
-    let params = parse_form(&body)?;
-    let basic = basic_credentials(&req)?;
-
-    match params.grant_type.as_deref() {
+    let form = Form::parse(&read_body(&req, payload).await?)?;
+    match form.get("grant_type") {
         None => {
             return Err(OAuthError::invalid_request(
                 "The grant_type parameter is missing",
@@ -143,57 +133,9 @@ pub async fn token(
             ));
         }
     }
+    let client = authenticate(&req, &state, &form).await?;
 
-    // Exactly one client authentication method.
-    let (client_id, secret) = match (basic, params.client_secret) {
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "Use one client authentication method: HTTP Basic or client_secret in the body, not both",
-            ));
-        }
-        (Some((id, secret)), None) => {
-            if params
-                .client_id
-                .as_ref()
-                .is_some_and(|body_id| *body_id != id)
-            {
-                return Err(OAuthError::invalid_request(
-                    "client_id in the body differs from the Basic credentials",
-                ));
-            }
-            (id, secret)
-        }
-        (None, Some(secret)) => match params.client_id {
-            Some(id) => (id, secret),
-            None => {
-                return Err(OAuthError::invalid_request(
-                    "The client_id parameter is missing",
-                ));
-            }
-        },
-        (None, None) => {
-            return Err(
-                OAuthError::invalid_client().with_description("Client authentication is missing")
-            );
-        }
-    };
-
-    // Always read the current row: an edit applies at the very next request.
-    let lookup_id = client_id.clone();
-    let row = state
-        .db(move |c| client_store::find_by_client_id(c, &lookup_id))
-        .await?;
-    // Unknown, disabled and wrong-secret take the same path and give the same answer.
-    let verified = state
-        .hasher
-        .verify(&secret, row.as_ref().map(|r| r.secret_hash.as_str()), true)
-        .await;
-    let client = match row {
-        Some(r) if verified && r.enabled => r,
-        _ => return Err(OAuthError::invalid_client()),
-    };
-
-    let granted: Vec<&str> = match params.scope.as_deref().map(str::trim) {
+    let granted: Vec<&str> = match form.get("scope").map(str::trim) {
         None | Some("") => client.role_names().collect(),
         Some(requested) => {
             let mut asked: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
@@ -225,6 +167,89 @@ pub async fn token(
             "expires_in": lifetime.as_secs(),
             "scope": scope,
         })))
+}
+
+/// Client authentication (RFC 6749 §2.3.1): exactly one method, then the current row and
+/// the secret. Unknown, disabled and wrong-secret clients get the same answer after the same
+/// work; repeated failures from one address for one client ID are throttled.
+pub async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    form: &Form,
+) -> Result<client_store::ClientRow, OAuthError> {
+    let (client_id, secret) = match (basic_credentials(req)?, form.get("client_secret")) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "Use one client authentication method: HTTP Basic or client_secret in the body, not both",
+            ));
+        }
+        (Some((id, secret)), None) => {
+            if form.get("client_id").is_some_and(|body_id| body_id != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id in the body differs from the Basic credentials",
+                ));
+            }
+            (id, secret)
+        }
+        (None, Some(secret)) => match form.get("client_id") {
+            Some(id) => (id.to_owned(), secret.to_owned()),
+            None => {
+                return Err(OAuthError::invalid_request(
+                    "The client_id parameter is missing",
+                ));
+            }
+        },
+        (None, None) => {
+            return Err(
+                OAuthError::invalid_client().with_description("Client authentication is missing")
+            );
+        }
+    };
+
+    let throttle_key = format!(
+        "{client_id}|{}",
+        crate::auth::source_ip(req).unwrap_or_default()
+    );
+    if let Some(wait) = state.token_throttle.check(&throttle_key) {
+        return Err(OAuthError::new(
+            "temporarily_unavailable",
+            "Too many failed attempts; try again later",
+        )
+        .with_status(actix_web::http::StatusCode::TOO_MANY_REQUESTS)
+        .with_retry_after(wait));
+    }
+
+    // Always read the current row: an edit applies at the very next request.
+    let lookup_id = client_id.clone();
+    let row = state
+        .db(move |c| client_store::find_by_client_id(c, &lookup_id))
+        .await?;
+    let mut verified = state
+        .hasher
+        .verify(&secret, row.as_ref().map(|r| r.secret_hash.as_str()), true)
+        .await;
+    if !verified {
+        // During a rotation's grace period the previous secret works too.
+        if let Some(prev) = row
+            .as_ref()
+            .filter(|r| r.previous_secret_at(crate::store::now()).is_some())
+        {
+            verified = state
+                .hasher
+                .verify(&secret, prev.previous_secret_hash.as_deref(), true)
+                .await;
+        }
+    }
+    match row {
+        Some(r) if verified && r.enabled => {
+            state.token_throttle.succeeded(&throttle_key);
+            Ok(r)
+        }
+        _ => {
+            state.token_throttle.failed(&throttle_key);
+            Err(OAuthError::invalid_client())
+        }
+    }
 }
 
 /// "Last used", written at most once a minute per client and off the response's path.

@@ -28,6 +28,8 @@ pub struct ClientRow {
     pub updated_at: NaiveDateTime,
     pub name_key: Option<String>,
     pub last_used_at: Option<NaiveDateTime>,
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<NaiveDateTime>,
 }
 
 impl ClientRow {
@@ -47,7 +49,14 @@ impl ClientRow {
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             last_used_at: self.last_used_at.map(|t| t.and_utc()),
+            previous_secret_expires_at: self.previous_secret_at(now()).map(|t| t.and_utc()),
         }
+    }
+
+    /// Until when the previous secret still works, if it still does at `at`.
+    pub fn previous_secret_at(&self, at: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.previous_secret_hash.as_ref()?;
+        self.previous_secret_expires_at.filter(|t| *t > at)
     }
 
     /// The audit view of the ordinary fields (never the secret).
@@ -142,6 +151,8 @@ pub fn create(
             updated_at: at,
             name_key: new.name.as_ref().map(|n| n.as_str().to_lowercase()),
             last_used_at: None,
+            previous_secret_hash: None,
+            previous_secret_expires_at: None,
         };
         diesel::insert_into(identity_clients::table)
             .values(&row)
@@ -299,13 +310,19 @@ pub fn find_by_client_id(
 
 /// Applies an edit. `expected_version` (from `If-Match`) must still be current. Audited in the
 /// same transaction: field edits, enable/disable and secret changes as separate events.
+/// A new secret, and how long the one it replaces keeps working (`None`: not at all).
+pub struct SecretChange<'a> {
+    pub hash: &'a str,
+    pub previous_valid_until: Option<NaiveDateTime>,
+}
+
 pub fn update(
     conn: &mut AnyConnection,
     actor: &Actor,
     account_id: &str,
     id: &str,
     patch: &ClientPatch,
-    new_secret_hash: Option<&str>,
+    secret: Option<SecretChange<'_>>,
     expected_version: Option<i32>,
 ) -> Result<ClientRow, StoreError> {
     write_tx(conn, |conn| {
@@ -343,8 +360,18 @@ pub fn update(
         if let Some(v) = patch.enabled {
             new.enabled = v;
         }
-        if let Some(h) = new_secret_hash {
-            new.secret_hash = h.to_owned();
+        if let Some(change) = &secret {
+            new.secret_hash = change.hash.to_owned();
+            match change.previous_valid_until {
+                Some(until) => {
+                    new.previous_secret_hash = Some(old.secret_hash.clone());
+                    new.previous_secret_expires_at = Some(until);
+                }
+                None => {
+                    new.previous_secret_hash = None;
+                    new.previous_secret_expires_at = None;
+                }
+            }
         }
 
         let before = old.audited_fields();
@@ -355,7 +382,7 @@ pub fn update(
             .map(|(k, v)| (k.clone(), json!({ "from": before[k], "to": v })))
             .collect();
         let toggled = new.enabled != old.enabled;
-        let secret_changed = new_secret_hash.is_some();
+        let secret_changed = secret.is_some();
         if edited.is_empty() && !toggled && !secret_changed {
             return Ok(old);
         }
@@ -372,6 +399,8 @@ pub fn update(
             identity_clients::client_id.eq(&new.client_id),
             identity_clients::client_id_key.eq(&new.client_id_key),
             identity_clients::secret_hash.eq(&new.secret_hash),
+            identity_clients::previous_secret_hash.eq(&new.previous_secret_hash),
+            identity_clients::previous_secret_expires_at.eq(new.previous_secret_expires_at),
             identity_clients::name.eq(&new.name),
             identity_clients::name_key.eq(&new.name_key),
             identity_clients::description.eq(&new.description),
@@ -412,13 +441,17 @@ pub fn update(
             audit::record(conn, actor, account_id, &new.id, action, change, at)?;
         }
         if secret_changed {
+            let mut change = json!({ "client_secret": "changed" });
+            if let Some(until) = new.previous_secret_at(at) {
+                change["previous_secret_valid_until"] = json!(until.and_utc());
+            }
             audit::record(
                 conn,
                 actor,
                 account_id,
                 &new.id,
                 "secret_changed",
-                json!({ "client_secret": "changed" }),
+                change,
                 at,
             )?;
         }

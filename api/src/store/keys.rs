@@ -39,3 +39,33 @@ pub fn insert(conn: &mut AnyConnection, row: &KeyRow) -> Result<(), StoreError> 
         .execute(conn)?;
     Ok(())
 }
+
+/// Publishes `next` now; it signs from its `active_from`, when every key in use retires.
+/// Keys retired long enough ago that no token they signed can still be valid are dropped.
+pub fn rotate(
+    conn: &mut AnyConnection,
+    next: &KeyRow,
+    drop_retired_before: NaiveDateTime,
+) -> Result<(), StoreError> {
+    super::write_tx(conn, |conn| {
+        diesel::delete(
+            signing_keys::table.filter(signing_keys::retired_at.lt(drop_retired_before)),
+        )
+        .execute(conn)?;
+        diesel::update(
+            signing_keys::table
+                .filter(signing_keys::retired_at.is_null())
+                .filter(signing_keys::active_from.le(next.active_from)),
+        )
+        .set(signing_keys::retired_at.eq(next.active_from))
+        .execute(conn)?;
+        insert(conn, next)
+    })
+}
+
+pub fn all(conn: &mut AnyConnection) -> Result<Vec<KeyRow>, StoreError> {
+    Ok(signing_keys::table
+        .order((signing_keys::active_from.asc(), signing_keys::kid.asc()))
+        .select(KeyRow::as_select())
+        .load(conn)?)
+}

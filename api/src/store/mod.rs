@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod keys;
+pub mod revocations;
 pub mod roles;
 pub mod schema;
 

@@ -56,6 +56,16 @@ diesel::table! {
         updated_at -> Timestamp,
         name_key -> Nullable<Text>,
         last_used_at -> Nullable<Timestamp>,
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        client_pk -> Text,
+        expires_at -> Timestamp,
     }
 }
 
@@ -107,4 +117,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_client_roles,
     signing_keys,
     audit_events,
+    revoked_tokens,
 );

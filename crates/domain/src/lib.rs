@@ -21,6 +21,9 @@ pub use error::{Field, FieldError, FieldErrors};
 pub use roles::{RoleName, RoleSet};
 pub use token_duration::TokenDuration;
 
+/// The longest grace period of a rotated-out secret: 7 days.
+pub const MAX_SECRET_GRACE_MINUTES: i64 = 7 * 24 * 60;
+
 /// The API role that lets a client's bearer token manage identity clients.
 pub const MANAGE_IDENTITY_CLIENTS_ROLE: &str = "identity-clients:manage";
 

@@ -71,6 +71,25 @@ pub struct IdentityClient {
     /// When the client last received a token (recorded at most once a minute).
     #[serde(default)]
     pub last_used_at: Option<DateTime<Utc>>,
+    /// After a secret rotation with a grace period: when the previous secret stops working.
+    #[serde(default)]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Sets a new secret. The previous one may keep working for a grace period so that
+/// deployments can switch over without downtime; at most one previous secret is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RotateSecretRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, format = Password))]
+    pub client_secret: String,
+    /// Minutes the previous secret keeps working: 0 (default, stops at once) to 10080 (7 days).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 10080, example = 1440)
+    )]
+    pub previous_secret_grace_minutes: i64,
 }
 
 /// One page of clients.

@@ -1,0 +1,334 @@
+//! The token service beyond issuing: secret rotation, introspection, revocation, keys, throttling.
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    secret_rotation_keeps_the_previous_secret_for_the_grace_period,
+    introspection_reflects_expiry_revocation_and_client_state,
+    rotated_keys_are_published_before_use_and_kept_after,
+    failed_client_authentication_is_throttled_per_address,
+);
+
+const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
+
+async fn new_client(app: &TestApp, admin: &reqwest::Client, client_id: &str) -> Value {
+    let res = app.create_client(admin, &valid_client(client_id)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    json(res).await
+}
+
+fn path_of(c: &Value) -> String {
+    format!("/api/v1/identity-clients/{}", c["id"].as_str().unwrap())
+}
+
+async fn secret_rotation_keeps_the_previous_secret_for_the_grace_period(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let c = new_client(&app, &admin, "shop-backend").await;
+    let rotate = |body: Value| {
+        let (admin, url) = (admin.clone(), app.url(&format!("{}/secret", path_of(&c))));
+        async move { admin.post(url).json(&body).send().await.unwrap() }
+    };
+
+    let res =
+        rotate(json!({"client_secret": "second-secret", "previous_secret_grace_minutes": 60}))
+            .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("second-secret"));
+    let rotated: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        rotated["previous_secret_expires_at"].is_string(),
+        "shown on the client"
+    );
+    for secret in ["correct-horse-battery", "second-secret"] {
+        assert_eq!(
+            app.token(&GRANT, Some(("shop-backend", secret)))
+                .await
+                .status(),
+            StatusCode::OK,
+            "{secret}"
+        );
+    }
+
+    // At most one previous secret: rotating again drops the first.
+    let res =
+        rotate(json!({"client_secret": "third-secret", "previous_secret_grace_minutes": 10})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.token(&GRANT, Some(("shop-backend", "second-secret")))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.token(&GRANT, Some(("shop-backend", "third-secret")))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Without a grace period the previous secret stops at once.
+    let res = rotate(json!({"client_secret": "fourth-secret"})).await;
+    assert_eq!(json(res).await["previous_secret_expires_at"], Value::Null);
+    assert_eq!(
+        app.token(&GRANT, Some(("shop-backend", "third-secret")))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.token(&GRANT, Some(("shop-backend", "fourth-secret")))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let res = rotate(json!({"client_secret": "x", "previous_secret_grace_minutes": 10081})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(res).await["errors"].as_array().unwrap().len(), 2);
+
+    let events = admin
+        .get(app.url(&format!("{}/events", path_of(&c))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for secret in ["second-secret", "third-secret", "fourth-secret"] {
+        assert!(!events.contains(secret));
+    }
+    let events: Value = serde_json::from_str(&events).unwrap();
+    assert_eq!(events["items"][0]["action"], "secret_changed");
+    assert!(events["items"][1]["changes"]["previous_secret_valid_until"].is_string());
+}
+
+async fn introspect(app: &TestApp, caller: (&str, &str), token: &str) -> Value {
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(caller.0, Some(caller.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    json(res).await
+}
+
+async fn access_token(app: &TestApp, id: &str) -> String {
+    let body = json(app.token(&GRANT, Some((id, "correct-horse-battery"))).await).await;
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn introspection_reflects_expiry_revocation_and_client_state(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let rs = ("resource-server", "correct-horse-battery");
+    new_client(&app, &admin, "resource-server").await;
+    let c = new_client(&app, &admin, "shop-backend").await;
+
+    let t1 = access_token(&app, "shop-backend").await;
+    let info = introspect(&app, rs, &t1).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], "shop-backend");
+    assert_eq!(info["scope"], "payments:read refunds:write");
+    assert_eq!(info["token_type"], "Bearer");
+    assert!(info["exp"].as_i64().unwrap() > info["iat"].as_i64().unwrap());
+    assert_eq!(
+        introspect(&app, rs, "garbage").await,
+        json!({"active": false})
+    );
+
+    // Another account's resource server learns nothing.
+    let (other, _) = app.signed_in_admin().await;
+    new_client(&app, &other, "other-account-rs").await;
+    assert_eq!(
+        introspect(&app, ("other-account-rs", "correct-horse-battery"), &t1).await,
+        json!({"active": false})
+    );
+
+    // Revocation: only by its own client; then inactive.
+    let t2 = access_token(&app, "shop-backend").await;
+    let revoke = |who: (&'static str, &'static str), token: String| {
+        let url = app.url("/oauth2/revoke");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .basic_auth(who.0, Some(who.1))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        revoke(("resource-server", "correct-horse-battery"), t2.clone())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        introspect(&app, rs, &t2).await["active"],
+        true,
+        "another client cannot revoke it"
+    );
+    assert_eq!(
+        revoke(("shop-backend", "correct-horse-battery"), t2.clone())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(introspect(&app, rs, &t2).await, json!({"active": false}));
+    assert_eq!(
+        introspect(&app, rs, &t1).await["active"],
+        true,
+        "other tokens stay active"
+    );
+    assert_eq!(
+        revoke(("shop-backend", "wrong-secret"), t1.clone())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Disabled: inactive at once; enabled again: active again (not expired, not revoked).
+    let disable = admin
+        .patch(app.url(&path_of(&c)))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disable.status(), StatusCode::OK);
+    assert_eq!(introspect(&app, rs, &t1).await, json!({"active": false}));
+    admin
+        .patch(app.url(&path_of(&c)))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(introspect(&app, rs, &t1).await["active"], true);
+
+    // Deleted: inactive at once.
+    admin.delete(app.url(&path_of(&c))).send().await.unwrap();
+    assert_eq!(introspect(&app, rs, &t1).await, json!({"active": false}));
+
+    let missing = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(rs.0, Some(rs.1))
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let anon = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .form(&[("token", t1.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+}
+
+fn kid_of(token: &str) -> String {
+    use base64::Engine;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.split('.').next().unwrap())
+        .unwrap();
+    serde_json::from_slice::<Value>(&header).unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn jwks_kids(app: &TestApp) -> Vec<String> {
+    let jwks = json(reqwest::get(app.url("/oauth2/jwks")).await.unwrap()).await;
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn rotated_keys_are_published_before_use_and_kept_after(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    new_client(&app, &admin, "shop-backend").await;
+    let before = access_token(&app, "shop-backend").await;
+    let old_kid = kid_of(&before);
+    let jwks = reqwest::get(app.url("/oauth2/jwks")).await.unwrap();
+    assert!(
+        jwks.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+
+    // Published now, signing in ten minutes.
+    let next = app
+        .db(|c| vitesse_api::oauth::keys::rotate(c, chrono::Duration::minutes(10)))
+        .await;
+    app.state.reload_keys().await.unwrap();
+    assert_eq!(jwks_kids(&app).await, [old_kid.clone(), next.kid.clone()]);
+    assert_eq!(
+        kid_of(&access_token(&app, "shop-backend").await),
+        old_kid,
+        "not signing yet"
+    );
+
+    // Rotated with no delay: the newest key signs; the old ones stay published for their tokens.
+    let now_key = app
+        .db(|c| vitesse_api::oauth::keys::rotate(c, chrono::Duration::zero()))
+        .await;
+    app.state.reload_keys().await.unwrap();
+    let after = access_token(&app, "shop-backend").await;
+    assert_eq!(kid_of(&after), now_key.kid);
+    let kids = jwks_kids(&app).await;
+    assert!(
+        kids.contains(&old_kid) && kids.contains(&now_key.kid),
+        "{kids:?}"
+    );
+    let rs = ("shop-backend", "correct-horse-battery");
+    assert_eq!(
+        introspect(&app, rs, &before).await["active"],
+        true,
+        "old tokens still verify"
+    );
+    assert_eq!(introspect(&app, rs, &after).await["active"], true);
+}
+
+async fn failed_client_authentication_is_throttled_per_address(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    new_client(&app, &admin, "shop-backend").await;
+    for _ in 0..20 {
+        assert_eq!(
+            app.token(&GRANT, Some(("shop-backend", "guess-guess")))
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = app
+        .token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
+        .await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.headers().contains_key("retry-after"));
+    assert_eq!(locked.headers()["cache-control"], "no-store");
+    // Another client ID from the same address is not affected.
+    new_client(&app, &admin, "other-client").await;
+    assert_eq!(
+        app.token(&GRANT, Some(("other-client", "correct-horse-battery")))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
