@@ -47,3 +47,7 @@ lint:
 # Regenerate the committed OpenAPI document from the code.
 openapi:
     cargo run -q -p vitesse-api -- openapi > openapi/openapi.json
+
+# Token-service benchmark on SQLite and PostgreSQL (wrk): warm, cold and under a storm.
+bench:
+    bench/run.sh

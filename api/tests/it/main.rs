@@ -4,6 +4,7 @@
 mod helpers;
 
 mod clients;
+mod docs;
 mod lifecycle;
 mod manage;
 mod openapi;

@@ -1,0 +1,51 @@
+//! docs/requesting-tokens.md: its examples are the files in docs/examples, verbatim, and the
+//! Rust one works against a live server (the curl, Python and Node ones run in e2e/).
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[path = "../../../docs/examples/request_token.rs"]
+mod rust_example;
+
+const DOC: &str = include_str!("../../../docs/requesting-tokens.md");
+
+#[test]
+fn the_page_shows_every_example_verbatim() {
+    for example in [
+        include_str!("../../../docs/examples/request_token.sh"),
+        include_str!("../../../docs/examples/request_token.py"),
+        include_str!("../../../docs/examples/request_token.mjs"),
+        include_str!("../../../docs/examples/request_token.rs"),
+    ] {
+        assert!(
+            DOC.contains(example),
+            "docs/requesting-tokens.md is missing:\n{example}"
+        );
+    }
+}
+
+on_both_backends!(the_rust_example_gets_a_token);
+
+async fn the_rust_example_gets_a_token(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let mut body = valid_client("docs-example");
+    body["client_secret"] = serde_json::json!("a secret: with spaces & symbols %+");
+    assert_eq!(
+        app.create_client(&admin, &body).await.status(),
+        StatusCode::CREATED
+    );
+    let token = rust_example::request_token(
+        &app.addr,
+        "docs-example",
+        "a secret: with spaces & symbols %+",
+        Some("payments:read"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(token["scope"], "payments:read");
+    assert_eq!(token["expires_in"], 900);
+    let err = rust_example::request_token(&app.addr, "docs-example", "wrong", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("invalid_client"), "{err}");
+}
