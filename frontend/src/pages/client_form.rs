@@ -1,16 +1,18 @@
+//! New Client and Edit: the same fields, validated as the person types by the domain crate.
+
 use crate::api::{self, ApiFailure};
 use crate::app::use_session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_params_map};
 use vitesse_domain::wire::{ApiRoleList, CreateClientRequest, IdentityClient};
 use vitesse_domain::{
     ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet, TokenDuration,
 };
 
 /// A strong secret from the browser's CSPRNG: 32 URL-safe characters (192 bits).
-fn generate_secret() -> String {
+pub fn generate_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut buf = [0u8; 32];
     if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
@@ -21,19 +23,275 @@ fn generate_secret() -> String {
         .collect()
 }
 
-/// The form's text, and whether the person has left each field yet.
+/// The text of one field, and whether the person has left it yet.
 #[derive(Clone, Copy)]
-struct FormField {
-    value: RwSignal<String>,
-    touched: RwSignal<bool>,
+pub struct FormField {
+    pub value: RwSignal<String>,
+    pub touched: RwSignal<bool>,
 }
 
 impl FormField {
-    fn new() -> Self {
+    pub fn new(initial: &str) -> Self {
         Self {
-            value: RwSignal::new(String::new()),
+            value: RwSignal::new(initial.to_owned()),
             touched: RwSignal::new(false),
         }
+    }
+}
+
+const FIELDS: [Field; 6] = [
+    Field::ClientId,
+    Field::ClientSecret,
+    Field::Name,
+    Field::Description,
+    Field::TokenDuration,
+    Field::Roles,
+];
+
+#[derive(Clone, Copy)]
+struct ClientForm {
+    client_id: FormField,
+    secret: FormField,
+    name: FormField,
+    description: FormField,
+    duration: FormField,
+    roles: RwSignal<Vec<String>>,
+    roles_touched: RwSignal<bool>,
+    submitted: RwSignal<bool>,
+    server_errors: RwSignal<Vec<FieldError>>,
+    /// Editing: an empty secret keeps the current one.
+    secret_optional: bool,
+}
+
+impl ClientForm {
+    fn new(secret_optional: bool) -> Self {
+        Self {
+            client_id: FormField::new(""),
+            secret: FormField::new(""),
+            name: FormField::new(""),
+            description: FormField::new(""),
+            duration: FormField::new("60"),
+            roles: RwSignal::new(vec![]),
+            roles_touched: RwSignal::new(false),
+            submitted: RwSignal::new(false),
+            server_errors: RwSignal::new(vec![]),
+            secret_optional,
+        }
+    }
+
+    fn fill(&self, c: &IdentityClient) {
+        self.client_id.value.set(c.client_id.clone());
+        self.secret.value.set(String::new());
+        self.name.value.set(c.name.clone().unwrap_or_default());
+        self.description
+            .value
+            .set(c.description.clone().unwrap_or_default());
+        self.duration
+            .value
+            .set(c.token_duration_minutes.to_string());
+        self.roles.set(c.roles.clone());
+        self.submitted.set(false);
+        self.server_errors.set(vec![]);
+    }
+
+    /// One rule, one place: the domain crate decides, the form only shows.
+    fn rule(&self, f: Field) -> Option<String> {
+        let err = match f {
+            Field::ClientId => ClientId::parse(&self.client_id.value.get()).err(),
+            Field::ClientSecret => {
+                let s = self.secret.value.get();
+                if self.secret_optional && s.is_empty() {
+                    None
+                } else {
+                    ClientSecret::parse(&s).err()
+                }
+            }
+            Field::Name => ClientName::parse_optional(Some(&self.name.value.get())).err(),
+            Field::Description => {
+                Description::parse_optional(Some(&self.description.value.get())).err()
+            }
+            Field::TokenDuration => TokenDuration::parse_text(&self.duration.value.get()).err(),
+            Field::Roles => RoleSet::parse(&self.roles.get()).err(),
+            Field::Enabled => None,
+        };
+        err.map(|e| e.message).or_else(|| {
+            self.server_errors.with(|errs| {
+                errs.iter()
+                    .find(|e| e.field == f.wire_name())
+                    .map(|e| e.message.clone())
+            })
+        })
+    }
+
+    fn touched(&self, f: Field) -> RwSignal<bool> {
+        match f {
+            Field::ClientId => self.client_id.touched,
+            Field::ClientSecret => self.secret.touched,
+            Field::Name => self.name.touched,
+            Field::Description => self.description.touched,
+            Field::TokenDuration => self.duration.touched,
+            _ => self.roles_touched,
+        }
+    }
+
+    fn shown(&self, f: Field) -> Option<String> {
+        if self.touched(f).get() || self.submitted.get() {
+            self.rule(f)
+        } else {
+            None
+        }
+    }
+
+    fn has_errors(&self) -> bool {
+        FIELDS.iter().any(|f| self.rule(*f).is_some())
+    }
+
+    fn minutes(&self) -> i64 {
+        TokenDuration::parse_text(&self.duration.value.get_untracked())
+            .map(TokenDuration::minutes)
+            .unwrap_or(0)
+    }
+
+    fn optional(field: FormField) -> Option<String> {
+        let s = field.value.get_untracked();
+        if s.trim().is_empty() { None } else { Some(s) }
+    }
+
+    fn forget_server_error(&self, f: Field) {
+        self.server_errors
+            .update(|e| e.retain(|x| x.field != f.wire_name()));
+    }
+}
+
+fn text_input(
+    form: ClientForm,
+    f: Field,
+    id: &'static str,
+    hint: &'static str,
+    ff: FormField,
+    kind: &'static str,
+) -> impl IntoView {
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field" class:invalid=move || form.shown(f).is_some()>
+            <label for=id>{f.label()}</label>
+            <p class="hint" id=hint_id.clone()>{hint}</p>
+            <input id=id type=kind
+                aria-describedby=format!("{hint_id} {err_id}")
+                aria-invalid=move || form.shown(f).is_some().to_string()
+                prop:value=move || ff.value.get()
+                on:input=move |ev| { ff.value.set(event_target_value(&ev)); form.forget_server_error(f); }
+                on:blur=move |_| ff.touched.set(true)/>
+            <div class="error" id=err_id aria-live="polite">{move || form.shown(f)}</div>
+        </div>
+    }
+}
+
+/// The secret with Generate, Show/Hide and Copy.
+#[component]
+pub fn SecretInput(
+    field: FormField,
+    #[prop(into)] label: String,
+    #[prop(into)] hint: String,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let show = RwSignal::new(false);
+    let copied = RwSignal::new(false);
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for="client-secret">{label}</label>
+            <p class="hint" id="client-secret-hint">{hint}</p>
+            <div class="secret-row">
+                <input id="client-secret" type=move || if show.get() { "text" } else { "password" }
+                    autocomplete="new-password" spellcheck="false"
+                    aria-describedby="client-secret-hint client-secret-note client-secret-error"
+                    aria-invalid=move || error.get().is_some().to_string()
+                    prop:value=move || field.value.get()
+                    on:input=move |ev| { field.value.set(event_target_value(&ev)); copied.set(false); }
+                    on:blur=move |_| field.touched.set(true)/>
+                <button type="button" on:click=move |_| {
+                    field.value.set(generate_secret());
+                    field.touched.set(true);
+                    show.set(true);
+                    copied.set(false);
+                }>"Generate"</button>
+                <button type="button" aria-pressed=move || show.get().to_string() on:click=move |_| show.update(|s| *s = !*s)>
+                    {move || if show.get() { "Hide" } else { "Show" }}
+                </button>
+                <button type="button" on:click=move |_| {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.navigator().clipboard().write_text(&field.value.get_untracked());
+                        copied.set(true);
+                    }
+                }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            </div>
+            <p class="note" id="client-secret-note">"The client secret is stored securely and cannot be viewed after creation."</p>
+            <div class="error" id="client-secret-error" aria-live="polite">{move || error.get()}</div>
+        </div>
+    }
+}
+
+#[component]
+fn ClientFields(form: ClientForm) -> impl IntoView {
+    let catalogue = LocalResource::new(|| api::get::<ApiRoleList>("/api/v1/api-roles"));
+    let secret_hint = if form.secret_optional {
+        "Secret used with the client ID to authenticate. 6–100 characters. Leave empty to keep the current secret."
+    } else {
+        "Secret used with the client ID to authenticate. 6–100 characters."
+    };
+    view! {
+        {text_input(form, Field::ClientId, "client-id", "Unique identifier used to request tokens. 6–100 characters: letters, digits and - . _ ~; must be unique across the Vitesse platform.", form.client_id, "text")}
+        <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret))/>
+        {text_input(form, Field::Name, "client-name", "Optional label for your reference. 3–100 characters.", form.name, "text")}
+        <div class="field" class:invalid=move || form.shown(Field::Description).is_some()>
+            <label for="description">"Description"</label>
+            <p class="hint" id="description-hint">"Optional description. Up to 1000 characters."</p>
+            <textarea id="description" aria-describedby="description-hint description-error"
+                aria-invalid=move || form.shown(Field::Description).is_some().to_string()
+                prop:value=move || form.description.value.get()
+                on:input=move |ev| form.description.value.set(event_target_value(&ev))
+                on:blur=move |_| form.description.touched.set(true)></textarea>
+            <div class="error" id="description-error" aria-live="polite">{move || form.shown(Field::Description)}</div>
+        </div>
+        {text_input(form, Field::TokenDuration, "token-duration", "Token lifetime in minutes: 10–60.", form.duration, "number")}
+        <fieldset class="field" class:invalid=move || form.shown(Field::Roles).is_some() aria-describedby="roles-hint roles-error">
+            <legend>"Roles"</legend>
+            <p class="hint" id="roles-hint">"API roles assigned to the client. At least one role must be selected."</p>
+            <div class="role-options">
+                {move || match catalogue.get() {
+                    None => view! { <p class="loading">"Loading roles…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <div class="banner error">{e.message()}</div> }.into_any(),
+                    Some(Ok(list)) => {
+                        // A role the client holds that has since been retired still shows.
+                        let mut items: Vec<(String, String)> = list.items.into_iter().map(|r| (r.name, r.description)).collect();
+                        for held in form.roles.get_untracked() {
+                            if !items.iter().any(|(n, _)| *n == held) {
+                                items.push((held, "Retired: can be kept, not newly assigned".into()));
+                            }
+                        }
+                        items.into_iter().map(|(name, description)| {
+                            let (n1, n2) = (name.clone(), name.clone());
+                            let input_id = format!("role-{}", name.replace([':', '.'], "-"));
+                            view! {
+                                <div class="role-option">
+                                    <input type="checkbox" id=input_id.clone()
+                                        prop:checked=move || form.roles.with(|rs| rs.contains(&n1))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            form.roles.update(|rs| { rs.retain(|x| *x != n2); if on { rs.push(n2.clone()); } });
+                                            form.roles_touched.set(true);
+                                            form.forget_server_error(Field::Roles);
+                                        }/>
+                                    <label for=input_id>{name.clone()}<small>{description}</small></label>
+                                </div>
+                            }
+                        }).collect_view().into_any()
+                    }
+                }}
+            </div>
+            <div class="error" id="roles-error" aria-live="polite">{move || form.shown(Field::Roles)}</div>
+        </fieldset>
     }
 }
 
@@ -41,77 +299,26 @@ impl FormField {
 pub fn NewClient() -> impl IntoView {
     let state = use_session();
     let navigate = use_navigate();
-    let catalogue = LocalResource::new(|| api::get::<ApiRoleList>("/api/v1/api-roles"));
-
-    let client_id = FormField::new();
-    let secret = FormField::new();
-    let name = FormField::new();
-    let description = FormField::new();
-    let duration = FormField::new();
-    duration.value.set("60".into());
-    let roles = RwSignal::new(Vec::<String>::new());
-    let roles_touched = RwSignal::new(false);
-    let show_secret = RwSignal::new(false);
-    let submitted = RwSignal::new(false);
+    let form = ClientForm::new(false);
     let busy = RwSignal::new(false);
-    let server_errors = RwSignal::new(Vec::<FieldError>::new());
     let banner = RwSignal::new(None::<String>);
-
-    // One rule, one place: the domain crate decides, the form only shows.
-    let rule = move |f: Field| -> Option<String> {
-        let err = match f {
-            Field::ClientId => ClientId::parse(&client_id.value.get()).err(),
-            Field::ClientSecret => ClientSecret::parse(&secret.value.get()).err(),
-            Field::Name => ClientName::parse_optional(Some(&name.value.get())).err(),
-            Field::Description => Description::parse_optional(Some(&description.value.get())).err(),
-            Field::TokenDuration => TokenDuration::parse_text(&duration.value.get()).err(),
-            Field::Roles => RoleSet::parse(&roles.get()).err(),
-            Field::Enabled => None,
-        };
-        err.map(|e| e.message).or_else(|| {
-            server_errors.with(|errs| {
-                errs.iter()
-                    .find(|e| e.field == f.wire_name())
-                    .map(|e| e.message.clone())
-            })
-        })
-    };
-    let shown = move |f: Field, touched: RwSignal<bool>| {
-        if touched.get() || submitted.get() {
-            rule(f)
-        } else {
-            None
-        }
-    };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        submitted.set(true);
-        server_errors.set(vec![]);
+        form.submitted.set(true);
+        form.server_errors.set(vec![]);
         banner.set(None);
-        let fields = [
-            Field::ClientId,
-            Field::ClientSecret,
-            Field::Name,
-            Field::Description,
-            Field::TokenDuration,
-            Field::Roles,
-        ];
-        if fields.iter().any(|f| rule(*f).is_some()) {
+        if form.has_errors() {
             banner.set(Some("Correct the highlighted fields.".into()));
             return;
         }
-        let minutes = TokenDuration::parse_text(&duration.value.get_untracked())
-            .map(TokenDuration::minutes)
-            .unwrap_or(0);
-        let optional = |s: String| if s.trim().is_empty() { None } else { Some(s) };
         let body = CreateClientRequest {
-            client_id: client_id.value.get_untracked(),
-            client_secret: secret.value.get_untracked(),
-            name: optional(name.value.get_untracked()),
-            description: optional(description.value.get_untracked()),
-            token_duration_minutes: minutes,
-            roles: roles.get_untracked(),
+            client_id: form.client_id.value.get_untracked(),
+            client_secret: form.secret.value.get_untracked(),
+            name: ClientForm::optional(form.name),
+            description: ClientForm::optional(form.description),
+            token_duration_minutes: form.minutes(),
+            roles: form.roles.get_untracked(),
         };
         let navigate = navigate.clone();
         busy.set(true);
@@ -124,34 +331,12 @@ pub fn NewClient() -> impl IntoView {
                 Err(ApiFailure::SignedOut) => state.session.set(None),
                 Err(ApiFailure::Problem(p)) if !p.errors.is_empty() => {
                     banner.set(Some(p.detail.clone().unwrap_or(p.title.clone())));
-                    server_errors.set(p.errors);
+                    form.server_errors.set(p.errors);
                 }
                 Err(e) => banner.set(Some(e.message())),
             }
             busy.set(false);
         });
-    };
-
-    let text_field = move |f: Field,
-                           id: &'static str,
-                           hint: &'static str,
-                           ff: FormField,
-                           kind: &'static str| {
-        let err_id = format!("{id}-error");
-        let hint_id = format!("{id}-hint");
-        view! {
-            <div class="field" class:invalid=move || shown(f, ff.touched).is_some()>
-                <label for=id>{f.label()}</label>
-                <p class="hint" id=hint_id.clone()>{hint}</p>
-                <input id=id type=kind
-                    aria-describedby=format!("{hint_id} {err_id}")
-                    aria-invalid=move || if shown(f, ff.touched).is_some() { "true" } else { "false" }
-                    prop:value=move || ff.value.get()
-                    on:input=move |ev| { ff.value.set(event_target_value(&ev)); server_errors.update(|e| e.retain(|x| x.field != f.wire_name())); }
-                    on:blur=move |_| ff.touched.set(true)/>
-                <div class="error" id=err_id aria-live="polite">{move || shown(f, ff.touched)}</div>
-            </div>
-        }
     };
 
     view! {
@@ -162,75 +347,122 @@ pub fn NewClient() -> impl IntoView {
                 <Show when=move || banner.with(Option::is_some)>
                     <div class="banner error" role="alert">{move || banner.get()}</div>
                 </Show>
-                {text_field(Field::ClientId, "client-id", "Unique identifier used to request tokens. 6–100 characters: letters, digits and - . _ ~; must be unique across the Vitesse platform.", client_id, "text")}
-                <div class="field" class:invalid=move || shown(Field::ClientSecret, secret.touched).is_some()>
-                    <label for="client-secret">"Client secret"</label>
-                    <p class="hint" id="client-secret-hint">"Secret used with the client ID to authenticate. 6–100 characters."</p>
-                    <div class="secret-row">
-                        <input id="client-secret" type=move || if show_secret.get() { "text" } else { "password" }
-                            autocomplete="new-password"
-                            aria-describedby="client-secret-hint client-secret-note client-secret-error"
-                            aria-invalid=move || if shown(Field::ClientSecret, secret.touched).is_some() { "true" } else { "false" }
-                            prop:value=move || secret.value.get()
-                            on:input=move |ev| secret.value.set(event_target_value(&ev))
-                            on:blur=move |_| secret.touched.set(true)/>
-                        <button type="button" on:click=move |_| { secret.value.set(generate_secret()); secret.touched.set(true); show_secret.set(true); }>"Generate"</button>
-                        <button type="button" aria-pressed=move || show_secret.get().to_string()
-                            on:click=move |_| show_secret.update(|s| *s = !*s)>
-                            {move || if show_secret.get() { "Hide" } else { "Show" }}
-                        </button>
-                        <button type="button" on:click=move |_| {
-                            if let Some(w) = web_sys::window() {
-                                let _ = w.navigator().clipboard().write_text(&secret.value.get_untracked());
-                            }
-                        }>"Copy"</button>
-                    </div>
-                    <p class="note" id="client-secret-note">"The client secret is stored securely and cannot be viewed after creation."</p>
-                    <div class="error" id="client-secret-error" aria-live="polite">{move || shown(Field::ClientSecret, secret.touched)}</div>
-                </div>
-                {text_field(Field::Name, "client-name", "Optional label for your reference. 3–100 characters.", name, "text")}
-                <div class="field" class:invalid=move || shown(Field::Description, description.touched).is_some()>
-                    <label for="description">"Description"</label>
-                    <p class="hint" id="description-hint">"Optional description. Up to 1000 characters."</p>
-                    <textarea id="description" aria-describedby="description-hint description-error"
-                        prop:value=move || description.value.get()
-                        on:input=move |ev| description.value.set(event_target_value(&ev))
-                        on:blur=move |_| description.touched.set(true)></textarea>
-                    <div class="error" id="description-error" aria-live="polite">{move || shown(Field::Description, description.touched)}</div>
-                </div>
-                {text_field(Field::TokenDuration, "token-duration", "Token lifetime in minutes: 10–60.", duration, "number")}
-                <fieldset class="field" aria-describedby="roles-hint roles-error">
-                    <legend>"Roles"</legend>
-                    <p class="hint" id="roles-hint">"API roles assigned to the client. At least one role must be selected."</p>
-                    {move || match catalogue.get() {
-                        None => view! { <p class="loading">"Loading roles…"</p> }.into_any(),
-                        Some(Err(e)) => view! { <div class="banner error">{e.message()}</div> }.into_any(),
-                        Some(Ok(list)) => list.items.into_iter().map(|r| {
-                            let name = r.name.clone();
-                            let checked_name = r.name.clone();
-                            let input_id = format!("role-{}", r.name.replace([':', '.'], "-"));
-                            view! {
-                                <div class="role-option">
-                                    <input type="checkbox" id=input_id.clone()
-                                        prop:checked=move || roles.with(|rs| rs.contains(&checked_name))
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            roles.update(|rs| { rs.retain(|x| *x != name); if on { rs.push(name.clone()); } });
-                                            roles_touched.set(true);
-                                        }/>
-                                    <label for=input_id>{r.name.clone()}<small>{r.description.clone()}</small></label>
-                                </div>
-                            }
-                        }).collect_view().into_any(),
-                    }}
-                    <div class="error" id="roles-error" aria-live="polite">{move || shown(Field::Roles, roles_touched)}</div>
-                </fieldset>
-                <div>
+                <ClientFields form=form/>
+                <div class="form-actions">
                     <button class="primary" type="submit" disabled=move || busy.get()>
                         {move || if busy.get() { "Creating…" } else { "Create" }}
                     </button>
+                    <A href="/administration/identity-clients" attr:class="button">"Cancel"</A>
                 </div>
             </form>
         </div>
+    }
+}
+
+#[component]
+pub fn EditClient() -> impl IntoView {
+    let state = use_session();
+    let navigate = use_navigate();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let form = ClientForm::new(true);
+    let etag = RwSignal::new(String::new());
+    let loaded = RwSignal::new(None::<Result<IdentityClient, ApiFailure>>);
+    let busy = RwSignal::new(false);
+    let banner = RwSignal::new(None::<String>);
+    let conflict = RwSignal::new(false);
+
+    let load = move || {
+        let path = format!("/api/v1/identity-clients/{}", id());
+        spawn_local(async move {
+            let r = api::get_versioned::<IdentityClient>(&path).await;
+            match &r {
+                Ok((c, tag)) => {
+                    form.fill(c);
+                    etag.set(tag.clone());
+                    conflict.set(false);
+                    banner.set(None);
+                }
+                Err(ApiFailure::SignedOut) => state.session.set(None),
+                Err(_) => {}
+            }
+            loaded.set(Some(r.map(|(c, _)| c)));
+        });
+    };
+    load();
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.submitted.set(true);
+        form.server_errors.set(vec![]);
+        banner.set(None);
+        if form.has_errors() {
+            banner.set(Some("Correct the highlighted fields.".into()));
+            return;
+        }
+        let mut body = serde_json::json!({
+            "client_id": form.client_id.value.get_untracked(),
+            "name": ClientForm::optional(form.name),
+            "description": ClientForm::optional(form.description),
+            "token_duration_minutes": form.minutes(),
+            "roles": form.roles.get_untracked(),
+        });
+        let secret = form.secret.value.get_untracked();
+        if !secret.is_empty() {
+            body["client_secret"] = serde_json::Value::String(secret);
+        }
+        let path = format!("/api/v1/identity-clients/{}", id());
+        let tag = etag.get_untracked();
+        let navigate = navigate.clone();
+        busy.set(true);
+        spawn_local(async move {
+            match api::patch::<_, IdentityClient>(&path, &body, Some(&tag)).await {
+                Ok((c, _)) => navigate(
+                    &format!("/administration/identity-clients/{}?saved=1", c.id),
+                    Default::default(),
+                ),
+                Err(ApiFailure::SignedOut) => state.session.set(None),
+                Err(e) if e.status() == Some(412) => conflict.set(true),
+                Err(ApiFailure::Problem(p)) if !p.errors.is_empty() => {
+                    banner.set(Some(p.detail.clone().unwrap_or(p.title.clone())));
+                    form.server_errors.set(p.errors);
+                }
+                Err(e) => banner.set(Some(e.message())),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <p><A href=move || format!("/administration/identity-clients/{}", id())>"← Back to the client"</A></p>
+        <h1>"Edit client"</h1>
+        {move || match loaded.get() {
+            None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <div class="banner error" role="alert">{e.message()}</div> }.into_any(),
+            Some(Ok(c)) => view! {
+                <div class="card">
+                    <form class="stack" on:submit=on_submit.clone() novalidate aria-label=format!("Edit {}", c.client_id)>
+                        <Show when=move || conflict.get()>
+                            <div class="banner error" role="alert">
+                                <p><strong>"This client was changed by someone else since you opened it."</strong>
+                                    " Your changes were not saved. Reload to see the current version, then make your changes again."</p>
+                                <button type="button" on:click=move |_| load()>"Reload"</button>
+                            </div>
+                        </Show>
+                        <Show when=move || banner.with(Option::is_some)>
+                            <div class="banner error" role="alert">{move || banner.get()}</div>
+                        </Show>
+                        <ClientFields form=form/>
+                        <p class="hint">"Changes apply the next time a token is requested."</p>
+                        <div class="form-actions">
+                            <button class="primary" type="submit" disabled=move || busy.get()>
+                                {move || if busy.get() { "Saving…" } else { "Save" }}
+                            </button>
+                            <A href=format!("/administration/identity-clients/{}", c.id) attr:class="button">"Cancel"</A>
+                        </div>
+                    </form>
+                </div>
+            }.into_any(),
+        }}
     }
 }

@@ -1,0 +1,268 @@
+// The seed, walked through in Chromium as a person does it: by role and label, in the seed's
+// words. Every screen is scanned with axe-core and photographed for the README.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startServer, launchBrowser, createAdmin, root } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
+const shots = resolve(root, 'docs/screenshots');
+mkdirSync(shots, { recursive: true });
+
+let server, browser;
+before(async () => { server = await startServer({ VITESSE_BCRYPT_COST: '4' }); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+async function newPage(width = 1440) {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) page.errors.push(m.text()); });
+  return page;
+}
+
+/** No serious or critical accessibility violations on the screen as it is now. */
+async function axe(page, screen) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${screen}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+async function signIn(page, who, path = '/') {
+  await page.goto(`${server.base}${path}`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('the seed, step by step', async () => {
+  const admin = createAdmin(server);
+  const page = await newPage();
+  await page.goto(`${server.base}/`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await axe(page, 'sign-in');
+  await shot(page, 'sign-in');
+  await signIn(page, admin);
+
+  // Go to Administration > Identity Clients.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByText('Administration').waitFor();
+  await nav.getByRole('link', { name: 'Identity Clients' }).click();
+  await page.getByRole('heading', { name: 'Identity Clients' }).waitFor();
+  await page.getByText('No identity clients yet.').waitFor();
+  await axe(page, 'empty list');
+
+  // Select New Client; a too-short client ID is refused inline.
+  await page.getByRole('link', { name: 'New Client' }).click();
+  await page.getByRole('heading', { name: 'New Client' }).waitFor();
+  const clientId = page.getByLabel('Client ID', { exact: true });
+  await clientId.fill('short');
+  await clientId.blur();
+  await page.getByText('Client ID must be 6–100 characters').waitFor();
+  assert.equal(await clientId.getAttribute('aria-invalid'), 'true');
+  await page.getByText('The client secret is stored securely and cannot be viewed after creation.').waitFor();
+  await axe(page, 'new client (with an error)');
+
+  // Configure every field; Generate a secret.
+  await clientId.fill('seed-walk-client');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const secret = await page.getByLabel('Client secret', { exact: true }).inputValue();
+  assert.equal(secret.length, 32);
+  await page.getByLabel('Client name').fill('Seed walk');
+  await page.getByLabel('Description').fill('Walks through every step of the documentation');
+  await page.getByLabel('Token duration').fill('30');
+  await page.getByLabel('payments:write').check();
+  await page.getByLabel('refunds:write').check();
+  await shot(page, 'new-client');
+  await page.getByRole('button', { name: 'Create' }).click();
+
+  // The client is enabled immediately.
+  await page.getByRole('heading', { name: 'seed-walk-client' }).waitFor();
+  await page.getByText('Client created.').waitFor();
+  assert.ok(!(await page.content()).includes(secret), 'the secret cannot be viewed after creation');
+
+  // It works at once.
+  const token = await fetch(`${server.base}/oauth2/token`, {
+    method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'seed-walk-client', client_secret: secret }),
+  });
+  assert.equal(token.status, 200);
+
+  // Listed as enabled.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identity Clients' }).click();
+  const row = page.getByRole('row', { name: /seed-walk-client/ });
+  await row.getByText('Enabled').waitFor();
+  await axe(page, 'list');
+  await shot(page, 'clients-list');
+
+  // Open the action menu for the client, select Edit, make changes, Save.
+  await page.getByRole('button', { name: 'Actions for seed-walk-client' }).click();
+  await page.getByRole('menuitem', { name: 'Edit' }).click();
+  await page.getByRole('heading', { name: 'Edit client' }).waitFor();
+  assert.equal(await page.getByLabel('Client ID', { exact: true }).inputValue(), 'seed-walk-client');
+  assert.equal(await page.getByLabel('Client secret', { exact: true }).inputValue(), '', 'empty secret = unchanged');
+  await page.getByLabel('Token duration').fill('45');
+  await page.getByLabel('payments:read').check();
+  await axe(page, 'edit');
+  await shot(page, 'edit-client');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Changes saved.').waitFor();
+  await page.getByText('45 minutes').waitFor();
+
+  // The old secret still works (empty = unchanged).
+  const again = await fetch(`${server.base}/oauth2/token`, {
+    method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'seed-walk-client', client_secret: secret }),
+  });
+  assert.equal((await again.json()).expires_in, 45 * 60);
+
+  // Disable from the list's action menu.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identity Clients' }).click();
+  await page.getByRole('button', { name: 'Actions for seed-walk-client' }).click();
+  await page.getByRole('menuitem', { name: 'Disable' }).click();
+  await page.getByText('seed-walk-client is disabled.').waitFor();
+  await page.getByRole('row', { name: /seed-walk-client/ }).getByText('Disabled').waitFor();
+
+  // View from the action menu: status and timestamps.
+  await page.getByRole('button', { name: 'Actions for seed-walk-client' }).click();
+  await page.getByRole('menuitem', { name: 'View' }).click();
+  await page.getByRole('heading', { name: 'Client configuration' }).waitFor();
+  const details = page.locator('dl.details');
+  await details.getByText('Disabled').waitFor();
+  for (const label of ['Status', 'Created', 'Updated', 'Last used']) await details.getByText(label, { exact: true }).waitFor();
+  assert.match(await details.locator('time').first().getAttribute('title'), /\(UTC\)$/);
+  await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  await page.getByRole('cell', { name: 'Disabled' }).waitFor();
+  await axe(page, 'details');
+  await shot(page, 'client-details');
+
+  // Enable again from the details page; rotate the secret with a grace period.
+  await page.getByRole('button', { name: 'Enable' }).click();
+  await page.getByText('seed-walk-client is enabled.').waitFor();
+  await page.getByLabel('New client secret').fill('rotated-secret-value');
+  await page.getByLabel('Previous secret keeps working for').selectOption('60');
+  await page.getByRole('button', { name: 'Change secret' }).click();
+  await page.getByText('Previous secret works until').waitFor();
+  for (const s of [secret, 'rotated-secret-value']) {
+    const r = await fetch(`${server.base}/oauth2/token`, {
+      method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'seed-walk-client', client_secret: s }),
+    });
+    assert.equal(r.status, 200);
+  }
+
+  // Sign out: back to sign-in, and the session is gone.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  const res = await page.evaluate(async () => (await fetch('/api/v1/session')).status);
+  assert.equal(res, 401);
+  assert.deepEqual(page.errors, [], 'no uncaught error in the page console');
+  await page.close();
+});
+
+test('a conflicting edit is explained, with a way to reload', async () => {
+  const admin = createAdmin(server);
+  const page = await newPage();
+  await signIn(page, admin, '/administration/identity-clients/new');
+  await page.getByLabel('Client ID', { exact: true }).fill('conflict-client');
+  await page.getByLabel('Client secret', { exact: true }).fill('conflict-secret');
+  await page.getByLabel('payments:read').check();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: 'conflict-client' }).waitFor();
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.getByRole('heading', { name: 'Edit client' }).waitFor();
+
+  // Someone else edits it meanwhile.
+  const other = await browser.newPage();
+  await signIn(other, admin, '/administration/identity-clients');
+  await other.getByRole('button', { name: 'Actions for conflict-client' }).click();
+  await other.getByRole('menuitem', { name: 'Disable' }).click();
+  await other.getByText('conflict-client is disabled.').waitFor();
+  await other.close();
+
+  await page.getByLabel('Client name').fill('My late change');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('This client was changed by someone else since you opened it.').waitFor();
+  await shot(page, 'edit-conflict');
+  await page.getByRole('button', { name: 'Reload' }).click();
+  await page.getByText('This client was changed by someone else since you opened it.').waitFor({ state: 'detached' });
+  await page.getByLabel('Client name').fill('My change, again');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Changes saved.').waitFor();
+  await page.locator('dl.details').getByText('Disabled').waitFor();
+  await page.close();
+});
+
+test('feature disabled and no permission are explained', async () => {
+  const disabled = createAdmin(server, { enabled: false });
+  let page = await newPage();
+  await signIn(page, disabled);
+  await page.getByText('contact your Vitesse relationship manager', { exact: false }).waitFor();
+  await axe(page, 'feature disabled');
+  await shot(page, 'feature-disabled');
+  await page.close();
+
+  const viewer = createAdmin(server, { role: 'viewer' });
+  page = await newPage();
+  await signIn(page, viewer);
+  await page.getByText('You do not have permission to manage identity clients.').waitFor();
+  await page.getByText('You must have the Merchant Admin role or Manage Identity Clients role.').waitFor();
+  await page.close();
+});
+
+test('an ended session goes to sign-in and then back to where the person was', async () => {
+  const admin = createAdmin(server);
+  const page = await newPage();
+  await signIn(page, admin, '/administration/identity-clients/new');
+  await page.getByRole('heading', { name: 'New Client' }).waitFor();
+  await page.context().clearCookies();
+  await page.goto(`${server.base}/administration/identity-clients/new`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.match(page.url(), /next=%2Fadministration%2Fidentity-clients%2Fnew/);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'New Client' }).waitFor();
+  await page.close();
+});
+
+test('keyboard only: the action menu opens, moves, closes on Escape and returns focus', async () => {
+  const admin = createAdmin(server);
+  const page = await newPage();
+  await signIn(page, admin, '/administration/identity-clients/new');
+  await page.getByLabel('Client ID', { exact: true }).fill('keyboard-client');
+  await page.getByLabel('Client secret', { exact: true }).fill('keyboard-secret');
+  await page.getByLabel('payments:read').check();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: 'keyboard-client' }).waitFor();
+  await page.goto(`${server.base}/administration/identity-clients?x=1`);
+  const button = page.getByRole('button', { name: 'Actions for keyboard-client' });
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('menu').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'View');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Edit');
+  await page.keyboard.press('Escape');
+  await page.getByRole('menu').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Actions for keyboard-client');
+  await page.close();
+});
+
+test('readable at 360 px', async () => {
+  const admin = createAdmin(server);
+  const page = await newPage(360);
+  await signIn(page, admin);
+  await page.getByRole('heading', { name: 'Identity Clients' }).waitFor();
+  await page.getByRole('link', { name: 'New Client' }).click();
+  await page.getByRole('heading', { name: 'New Client' }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  assert.equal(overflow, false, 'no horizontal scrolling at 360 px');
+  await shot(page, 'new-client-360');
+  await page.close();
+});
