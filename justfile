@@ -48,6 +48,9 @@ lint:
 openapi:
     cargo run -q -p vitesse-api -- openapi > openapi/openapi.json
 
-# Token-service benchmark on SQLite and PostgreSQL (wrk): warm, cold and under a storm.
-bench:
+# Benchmarks: the token service on SQLite and PostgreSQL (wrk: warm, cold, under a storm),
+# then the SPA's budget (wasm size, first render of 1,000 clients).
+bench: spa
     bench/run.sh
+    cargo build -p vitesse-api
+    cd e2e && VITESSE_BIN=../target/debug/vitesse-identity node bench-spa.mjs

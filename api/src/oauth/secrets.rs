@@ -37,7 +37,9 @@ impl SecretHasher {
     pub fn new(cost: u32) -> Self {
         let dummy_hash = bcrypt::hash(prehash(&digest("dummy secret")), cost)
             .expect("bcrypt cost within 4..=31");
-        let slots = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // At most half the cores run bcrypt: a storm of wrong secrets then still leaves the
+        // other half to requests that take the remembered path.
+        let slots = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
         Self {
             cost,
             remembered: Mutex::new(HashMap::new()),

@@ -299,17 +299,25 @@ pub fn get(conn: &mut AnyConnection, account_id: &str, id: &str) -> Result<Clien
         .ok_or(StoreError::NotFound)?)
 }
 
-/// The token path's one read: the client's current row, by its exact client ID.
+/// The token path's one read: the client's current row, by its exact client ID. Runs on the
+/// backend's own connection type, whose statement cache is keyed by the query's type (through
+/// `AnyConnection` diesel rebuilds the SQL text on every call just to look the statement up).
 pub fn find_by_client_id(
     conn: &mut AnyConnection,
     client_id: &str,
 ) -> Result<Option<ClientRow>, StoreError> {
-    Ok(identity_clients::table
-        .filter(identity_clients::client_id.eq(client_id))
-        .select(ClientRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .next())
+    macro_rules! query {
+        () => {
+            identity_clients::table
+                .filter(identity_clients::client_id.eq(client_id))
+                .select(ClientRow::as_select())
+        };
+    }
+    let rows: Vec<ClientRow> = match conn {
+        AnyConnection::Sqlite(c) => query!().load(c)?,
+        AnyConnection::Postgresql(c) => query!().load(c)?,
+    };
+    Ok(rows.into_iter().next())
 }
 
 /// Applies an edit. `expected_version` (from `If-Match`) must still be current. Audited in the
