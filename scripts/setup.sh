@@ -49,6 +49,12 @@ if [ ! -x e2e/node_modules/.bin/wasm-opt ] || [ ! -d e2e/node_modules/playwright
   (cd e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
 fi
 
+# --- PyPI: the SDK generator the e2e SDK proof uses ------------------------------------------
+if ! command -v openapi-python-client >/dev/null 2>&1 || ! openapi-python-client --version | grep -q 0.29.1; then
+  log "pip install openapi-python-client"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore openapi-python-client==0.29.1
+fi
+
 # --- fetch crates so trunk's offline cargo build finds them ------------------------------------
 cargo fetch -q
 log "ready"

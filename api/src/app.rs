@@ -100,12 +100,11 @@ routes! {
     post "/oauth2/revoke" => oauth::introspect::revoke,
     get "/oauth2/jwks" => oauth::metadata::jwks,
     get "/.well-known/oauth-authorization-server" => oauth::metadata::authorization_server,
-    get "/api/openapi.json" => openapi::serve,
     get "/healthz" => health,
 }
 
 /// Routes that are deliberately not in the OpenAPI document (operational).
-pub const UNDOCUMENTED: &[&str] = &["/api/openapi.json", "/healthz"];
+pub const UNDOCUMENTED: &[&str] = &["/healthz"];
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().body("ok")
@@ -151,6 +150,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
         }
     });
     let static_dir = state.config.static_dir.clone();
+    let document = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(state.clone())
@@ -165,7 +165,12 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                     }),
             )
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
-            .configure(routes);
+            .configure(routes)
+            // The document at /api/openapi.json and interactive docs at /api/docs/.
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                    .url("/api/openapi.json", document.clone()),
+            );
         if static_dir.is_dir() {
             app = app.service(
                 actix_files::Files::new("/", &static_dir)

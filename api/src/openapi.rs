@@ -1,6 +1,5 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use actix_web::HttpResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use vitesse_domain::wire;
@@ -36,6 +35,7 @@ use vitesse_domain::wire;
         wire::ApiRole, wire::ApiRoleList, wire::SignInRequest, wire::Session, wire::Problem,
         vitesse_domain::FieldError,
     )),
+    servers((url = "/", description = "This server")),
     modifiers(&SecuritySchemes),
     tags(
         (name = "Session", description = "Sign in and out of the admin UI"),
@@ -81,10 +81,4 @@ pub fn document() -> String {
         .expect("the document serialises");
     s.push('\n');
     s
-}
-
-pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(document())
 }

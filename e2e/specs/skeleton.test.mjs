@@ -46,10 +46,10 @@ test('a person signs in and creates a client in the browser', async () => {
   await page.getByRole('button', { name: 'Create' }).click();
 
   await page.getByRole('heading', { name: CLIENT_ID }).waitFor();
-  await page.getByText('Enabled').waitFor();
+  await page.locator('dl.details').getByText('Enabled').waitFor();
   assert.ok(!(await page.content()).includes(SECRET), 'the secret is not shown after creation');
 
-  await page.getByRole('link', { name: 'Identity Clients' }).first().click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identity Clients' }).click();
   const row = page.getByRole('row', { name: new RegExp(CLIENT_ID) });
   await row.waitFor();
   assert.match(await row.innerText(), /Enabled/);

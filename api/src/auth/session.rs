@@ -78,7 +78,8 @@ fn session_cookie<'a>(state: &AppState, value: String, max_age: CookieDuration) 
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts from this address for this email; see Retry-After", body = Problem, content_type = "application/problem+json"),
-    )
+    ),
+    security(())
 )]
 pub async fn sign_in(
     req: HttpRequest,

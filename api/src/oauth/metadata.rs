@@ -8,7 +8,8 @@ use actix_web::{HttpResponse, web};
 /// The JWKS that resource servers verify tokens with.
 #[utoipa::path(
     get, path = "/oauth2/jwks", tag = "OAuth 2.0", operation_id = "getJwks",
-    responses((status = 200, description = "JSON Web Key Set (RFC 7517)", content_type = "application/jwk-set+json", body = Object))
+    responses((status = 200, description = "JSON Web Key Set (RFC 7517)", content_type = "application/jwk-set+json", body = Object)),
+    security(())
 )]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     let body = state.keys().jwks_json.clone();
@@ -21,7 +22,8 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 /// Authorization-server metadata (RFC 8414).
 #[utoipa::path(
     get, path = "/.well-known/oauth-authorization-server", tag = "OAuth 2.0", operation_id = "getAuthorizationServerMetadata",
-    responses((status = 200, description = "RFC 8414 metadata", body = Object))
+    responses((status = 200, description = "RFC 8414 metadata", body = Object)),
+    security(())
 )]
 pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
     let issuer = state.config.issuer.trim_end_matches('/').to_owned();

@@ -58,3 +58,25 @@ fn the_secret_is_accepted_but_never_returned() {
     assert_eq!(id["minLength"], 6);
     assert_eq!(id["maxLength"], 100);
 }
+
+#[actix_web::test]
+async fn the_document_and_interactive_docs_are_served_offline() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let served: serde_json::Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served, document());
+    let docs = reqwest::get(app.url("/api/docs/")).await.unwrap();
+    assert_eq!(docs.status(), reqwest::StatusCode::OK);
+    let html = docs.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    // Every asset comes from this server, none from a CDN.
+    assert!(!html.contains("https://"), "{html}");
+    let css = reqwest::get(app.url("/api/docs/swagger-ui.css"))
+        .await
+        .unwrap();
+    assert_eq!(css.status(), reqwest::StatusCode::OK);
+}
