@@ -101,14 +101,61 @@ routes! {
     get "/oauth2/jwks" => oauth::metadata::jwks,
     get "/.well-known/oauth-authorization-server" => oauth::metadata::authorization_server,
     get "/healthz" => health,
+    get "/readyz" => ready,
 }
 
 /// Routes that are deliberately not in the OpenAPI document (operational).
-pub const UNDOCUMENTED: &[&str] = &["/healthz"];
+pub const UNDOCUMENTED: &[&str] = &["/healthz", "/readyz"];
 
+/// Liveness: the process answers.
 async fn health() -> HttpResponse {
-    HttpResponse::Ok().body("ok")
+    HttpResponse::Ok().content_type("text/plain").body("ok")
 }
+
+/// Readiness: the database answers too.
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    use diesel::connection::SimpleConnection;
+    match state.db(|c| Ok(c.batch_execute("SELECT 1")?)).await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(e) => {
+            log::warn!("not ready: {e}");
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "5"))
+                .content_type("text/plain")
+                .body("not ready: the database cannot be reached")
+        }
+    }
+}
+
+/// The SPA's Content-Security-Policy: its own origin only, WebAssembly allowed, and the one
+/// inline bootstrap script that Trunk writes into index.html allowed by its hash.
+fn spa_csp(static_dir: &std::path::Path) -> String {
+    use base64::Engine;
+    let html = std::fs::read_to_string(static_dir.join("index.html")).unwrap_or_default();
+    let mut script_hashes = String::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<script type=\"module\">") {
+        let body_start = start + "<script type=\"module\">".len();
+        let Some(len) = rest[body_start..].find("</script>") else {
+            break;
+        };
+        let digest = openssl::sha::sha256(rest[body_start..body_start + len].as_bytes());
+        script_hashes.push_str(&format!(
+            " 'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        ));
+        rest = &rest[body_start + len..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{script_hashes}; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The interactive API docs need inline styles and scripts of their own; still nothing foreign.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Unknown API paths are problem+json 404s; anything else is a deep link into the SPA.
 async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse> {
@@ -151,9 +198,31 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
     });
     let static_dir = state.config.static_dir.clone();
     let document = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
+    let csp: Arc<str> = spa_csp(&static_dir).into();
     let server = HttpServer::new(move || {
+        let csp = Arc::clone(&csp);
         let mut app = App::new()
             .app_data(state.clone())
+            .wrap(
+                middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Cross-Origin-Opener-Policy", "same-origin")),
+            )
+            .wrap_fn(move |req, srv| {
+                let docs = req.path().starts_with("/api/docs");
+                let csp = Arc::clone(&csp);
+                let fut = actix_web::dev::Service::call(srv, req);
+                async move {
+                    let mut res = fut.await?;
+                    let value = if docs { DOCS_CSP } else { &csp };
+                    if let Ok(v) = header::HeaderValue::from_str(value) {
+                        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+                    }
+                    Ok(res)
+                }
+            })
             .app_data(
                 web::JsonConfig::default()
                     .limit(64 * 1024)

@@ -8,5 +8,6 @@ mod docs;
 mod lifecycle;
 mod manage;
 mod openapi;
+mod operations;
 mod session;
 mod token;
