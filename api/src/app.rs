@@ -20,6 +20,7 @@ pub struct AppState {
     pub sign_in_throttle: Throttle,
     /// Failed client authentications per client ID and source address.
     pub token_throttle: Throttle,
+    pub metrics: crate::metrics::Metrics,
     keys: RwLock<Arc<KeyRing>>,
 }
 
@@ -32,6 +33,7 @@ impl AppState {
             hasher: SecretHasher::new(config.bcrypt_cost),
             sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
             token_throttle: Throttle::new(20, std::time::Duration::from_secs(5 * 60)),
+            metrics: Default::default(),
             config,
             pool,
             keys: RwLock::new(Arc::new(ring)),
@@ -102,10 +104,24 @@ routes! {
     get "/.well-known/oauth-authorization-server" => oauth::metadata::authorization_server,
     get "/healthz" => health,
     get "/readyz" => ready,
+    get "/metrics" => metrics,
 }
 
 /// Routes that are deliberately not in the OpenAPI document (operational).
-pub const UNDOCUMENTED: &[&str] = &["/healthz", "/readyz"];
+pub const UNDOCUMENTED: &[&str] = &["/healthz", "/readyz", "/metrics"];
+
+/// Prometheus metrics: tokens issued and refused, token latency, pool use, bcrypt queue.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let body = state.metrics.render(
+        state.pool.state(),
+        state.pool.max_size(),
+        state.hasher.waiting(),
+        state.hasher.slots(),
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
+}
 
 /// Liveness: the process answers.
 async fn health() -> HttpResponse {
@@ -139,7 +155,7 @@ fn spa_csp(static_dir: &std::path::Path) -> String {
         let Some(len) = rest[body_start..].find("</script>") else {
             break;
         };
-        let digest = openssl::sha::sha256(rest[body_start..body_start + len].as_bytes());
+        let digest = openssl::sha::sha256(&rest.as_bytes()[body_start..body_start + len]);
         script_hashes.push_str(&format!(
             " 'sha256-{}'",
             base64::engine::general_purpose::STANDARD.encode(digest)
@@ -210,8 +226,22 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Cross-Origin-Opener-Policy", "same-origin")),
             )
-            .wrap_fn(move |req, srv| {
+            .wrap_fn(move |mut req, srv| {
                 let docs = req.path().starts_with("/api/docs");
+                // A request id: the caller's (if sane) or a new one; logged and echoed back.
+                let request_id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| {
+                        !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic())
+                    })
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+                if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+                    req.headers_mut()
+                        .insert(header::HeaderName::from_static("x-request-id"), v);
+                }
                 let csp = Arc::clone(&csp);
                 let fut = actix_web::dev::Service::call(srv, req);
                 async move {
@@ -219,6 +249,10 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                     let value = if docs { DOCS_CSP } else { &csp };
                     if let Ok(v) = header::HeaderValue::from_str(value) {
                         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+                    }
+                    if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+                        res.headers_mut()
+                            .insert(header::HeaderName::from_static("x-request-id"), v);
                     }
                     Ok(res)
                 }
@@ -233,7 +267,12 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                         .into()
                     }),
             )
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
+            .wrap(
+                middleware::Logger::new("%a \"%r\" %s %b %Dms request_id=%{x-request-id}i")
+                    .exclude("/healthz")
+                    .exclude("/readyz")
+                    .exclude("/metrics"),
+            )
             .configure(routes)
             // The document at /api/openapi.json and interactive docs at /api/docs/.
             .service(

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod store;

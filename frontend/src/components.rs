@@ -59,10 +59,10 @@ pub fn ActionMenu(
     let menu = NodeRef::<leptos::html::Div>::new();
     let wrap = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
-        if open.get() {
-            if let Some(first) = menu.get().and_then(|m| menu_items(&m).into_iter().next()) {
-                let _ = first.focus();
-            }
+        if open.get()
+            && let Some(first) = menu.get().and_then(|m| menu_items(&m).into_iter().next())
+        {
+            let _ = first.focus();
         }
     });
     let close_and_refocus = move || {

@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 const REMEMBERED_MAX: usize = 50_000;
@@ -17,6 +18,9 @@ pub struct SecretHasher {
     remembered: Mutex<HashMap<String, [u8; 32]>>,
     /// bcrypt runs at most this many at once, off the async executor
     bcrypt_slots: Semaphore,
+    slot_count: usize,
+    /// verifications waiting for a slot (the bcrypt queue depth)
+    waiting: AtomicUsize,
     /// verified when the client is unknown, so the answer takes as long as a wrong secret
     dummy_hash: String,
 }
@@ -44,6 +48,8 @@ impl SecretHasher {
             cost,
             remembered: Mutex::new(HashMap::new()),
             bcrypt_slots: Semaphore::new(slots),
+            slot_count: slots,
+            waiting: AtomicUsize::new(0),
             dummy_hash,
         }
     }
@@ -52,15 +58,30 @@ impl SecretHasher {
         self.cost
     }
 
-    /// Hashes a new secret or password (slow by design; runs off the executor).
-    pub async fn hash(&self, secret: &str) -> Result<String, String> {
-        let pre = prehash(&digest(secret));
-        let cost = self.cost;
-        let _slot = self
+    pub fn slots(&self) -> usize {
+        self.slot_count
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    async fn slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = self
             .bcrypt_slots
             .acquire()
             .await
             .expect("semaphore never closed");
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        permit
+    }
+
+    /// Hashes a new secret or password (slow by design; runs off the executor).
+    pub async fn hash(&self, secret: &str) -> Result<String, String> {
+        let pre = prehash(&digest(secret));
+        let cost = self.cost;
+        let _slot = self.slot().await;
         actix_web::rt::task::spawn_blocking(move || {
             bcrypt::hash(pre, cost).map_err(|e| e.to_string())
         })
@@ -93,11 +114,7 @@ impl SecretHasher {
         let target = stored.unwrap_or(&self.dummy_hash).to_owned();
         let pre = prehash(&d);
         let ok = {
-            let _slot = self
-                .bcrypt_slots
-                .acquire()
-                .await
-                .expect("semaphore never closed");
+            let _slot = self.slot().await;
             actix_web::rt::task::spawn_blocking(move || {
                 bcrypt::verify(pre, &target).unwrap_or(false)
             })

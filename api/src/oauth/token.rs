@@ -116,6 +116,20 @@ pub async fn token(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
+    let started = std::time::Instant::now();
+    let result = issue(req, &state, payload).await;
+    match &result {
+        Ok(_) => state.metrics.token_issued(started.elapsed()),
+        Err(e) => state.metrics.token_refused(e.error, started.elapsed()),
+    }
+    result
+}
+
+async fn issue(
+    req: HttpRequest,
+    state: &web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, OAuthError> {
     let form = Form::parse(&read_body(&req, payload).await?)?;
     match form.get("grant_type") {
         None => {
@@ -131,7 +145,7 @@ pub async fn token(
             ));
         }
     }
-    let client = authenticate(&req, &state, &form).await?;
+    let client = authenticate(&req, state, &form).await?;
 
     let granted: Vec<&str> = match form.get("scope").map(str::trim) {
         None | Some("") => client.role_names().collect(),
@@ -153,8 +167,8 @@ pub async fn token(
     };
     let scope = granted.join(" ");
     let lifetime = Duration::from_secs(client.token_duration_minutes as u64 * 60);
-    let access_token = sign(&state, &client, &scope, lifetime)?;
-    record_last_use(&state, &client);
+    let access_token = sign(state, &client, &scope, lifetime)?;
+    record_last_use(state, &client);
 
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

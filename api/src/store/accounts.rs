@@ -58,13 +58,13 @@ pub fn set_identity_clients_enabled(
 }
 
 pub fn find_account(conn: &mut AnyConnection, id: &str) -> Result<Account, StoreError> {
-    Ok(accounts::table
+    accounts::table
         .find(id)
         .select(Account::as_select())
         .load(conn)?
         .into_iter()
         .next()
-        .ok_or(StoreError::NotFound)?)
+        .ok_or(StoreError::NotFound)
 }
 
 pub fn count_accounts(conn: &mut AnyConnection) -> Result<i64, StoreError> {

@@ -289,14 +289,14 @@ pub fn list(
 
 /// A client of this account; another account's client is "not found", never "forbidden".
 pub fn get(conn: &mut AnyConnection, account_id: &str, id: &str) -> Result<ClientRow, StoreError> {
-    Ok(identity_clients::table
+    identity_clients::table
         .filter(identity_clients::id.eq(id))
         .filter(identity_clients::account_id.eq(account_id))
         .select(ClientRow::as_select())
         .load(conn)?
         .into_iter()
         .next()
-        .ok_or(StoreError::NotFound)?)
+        .ok_or(StoreError::NotFound)
 }
 
 /// The token path's one read: the client's current row, by its exact client ID. Runs on the

@@ -96,6 +96,11 @@ fn fresh_database(backend: Backend) -> (String, Cleanup) {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// The app with some configuration changed by `adjust`.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let (database_url, cleanup) = fresh_database(backend);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let addr = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -109,6 +114,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         session_idle: Duration::from_secs(1800),
         session_absolute: Duration::from_secs(12 * 3600),
     };
+    let mut config = config;
+    adjust(&mut config);
     let state = web::block(move || AppState::new(config))
         .await
         .expect("blocking")

@@ -39,3 +39,81 @@ async fn every_response_carries_the_security_headers() {
         }
     }
 }
+
+#[actix_web::test]
+async fn metrics_count_tokens_by_outcome_and_requests_carry_ids() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (admin, _) = app.signed_in_admin().await;
+    assert_eq!(
+        app.create_client(&admin, &valid_client("metrics-client"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let grant = [("grant_type", "client_credentials")];
+    app.token(&grant, Some(("metrics-client", "correct-horse-battery")))
+        .await;
+    app.token(&grant, Some(("metrics-client", "wrong-secret")))
+        .await;
+    app.token(&[("grant_type", "password")], None).await;
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "vitesse_tokens_issued_total 1",
+        "vitesse_tokens_refused_total{reason=\"invalid_client\"} 1",
+        "vitesse_tokens_refused_total{reason=\"unsupported_grant_type\"} 1",
+        "vitesse_token_request_duration_seconds_count 3",
+        "vitesse_bcrypt_queue_depth 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+    }
+    let res = reqwest::Client::new()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-123");
+    let res = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(
+        res.headers()["x-request-id"].len(),
+        32,
+        "a new id when none is given"
+    );
+}
+
+on_both_backends!(idle_and_absolute_session_expiry);
+
+async fn idle_and_absolute_session_expiry(b: Backend) {
+    let app = spawn_app_with(b, |c| {
+        c.session_idle = std::time::Duration::from_secs(2);
+        c.session_absolute = std::time::Duration::from_secs(4);
+    })
+    .await;
+    let (admin, _) = app.signed_in_admin().await;
+    let me = || admin.get(app.url("/api/v1/session")).send();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        me().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "idle for longer than the idle limit"
+    );
+
+    let (admin, _) = app.signed_in_admin().await;
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        let _ = admin.get(app.url("/api/v1/session")).send().await;
+    }
+    let res = admin.get(app.url("/api/v1/session")).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "past the absolute limit even while active"
+    );
+}

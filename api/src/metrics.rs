@@ -1,0 +1,150 @@
+//! Prometheus metrics at /metrics, kept by hand: a few counters and one histogram do not need a
+//! metrics framework.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Upper bounds of the token-latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// Why a token request was refused: the RFC 6749 error code.
+pub const REFUSAL_REASONS: [&str; 7] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_scope",
+    "unsupported_grant_type",
+    "temporarily_unavailable",
+    "server_error",
+    "other",
+];
+
+#[derive(Default)]
+pub struct Metrics {
+    tokens_issued: AtomicU64,
+    tokens_refused: [AtomicU64; REFUSAL_REASONS.len()],
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+}
+
+impl Metrics {
+    pub fn token_issued(&self, took: Duration) {
+        self.tokens_issued.fetch_add(1, Relaxed);
+        self.observe(took);
+    }
+
+    pub fn token_refused(&self, reason: &str, took: Duration) {
+        let i = REFUSAL_REASONS
+            .iter()
+            .position(|r| *r == reason)
+            .unwrap_or(REFUSAL_REASONS.len() - 1);
+        self.tokens_refused[i].fetch_add(1, Relaxed);
+        self.observe(took);
+    }
+
+    fn observe(&self, took: Duration) {
+        let secs = took.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                self.latency_buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Relaxed);
+        self.latency_sum_micros
+            .fetch_add(took.as_micros() as u64, Relaxed);
+    }
+
+    /// The text exposition format (version 0.0.4).
+    pub fn render(
+        &self,
+        pool: r2d2::State,
+        pool_max: u32,
+        bcrypt_waiting: usize,
+        bcrypt_slots: usize,
+    ) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP vitesse_tokens_issued_total Access tokens issued."
+        );
+        let _ = writeln!(out, "# TYPE vitesse_tokens_issued_total counter");
+        let _ = writeln!(
+            out,
+            "vitesse_tokens_issued_total {}",
+            self.tokens_issued.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP vitesse_tokens_refused_total Token requests refused, by RFC 6749 error."
+        );
+        let _ = writeln!(out, "# TYPE vitesse_tokens_refused_total counter");
+        for (i, reason) in REFUSAL_REASONS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "vitesse_tokens_refused_total{{reason=\"{reason}\"}} {}",
+                self.tokens_refused[i].load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP vitesse_token_request_duration_seconds Time to answer a token request."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE vitesse_token_request_duration_seconds histogram"
+        );
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "vitesse_token_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                self.latency_buckets[i].load(Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "vitesse_token_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "vitesse_token_request_duration_seconds_sum {}",
+            self.latency_sum_micros.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "vitesse_token_request_duration_seconds_count {count}");
+        let _ = writeln!(
+            out,
+            "# HELP vitesse_db_pool_connections Database connections, by state."
+        );
+        let _ = writeln!(out, "# TYPE vitesse_db_pool_connections gauge");
+        let _ = writeln!(
+            out,
+            "vitesse_db_pool_connections{{state=\"idle\"}} {}",
+            pool.idle_connections
+        );
+        let _ = writeln!(
+            out,
+            "vitesse_db_pool_connections{{state=\"in_use\"}} {}",
+            pool.connections - pool.idle_connections
+        );
+        let _ = writeln!(
+            out,
+            "vitesse_db_pool_connections{{state=\"max\"}} {pool_max}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP vitesse_bcrypt_queue_depth Secret verifications waiting for a bcrypt slot."
+        );
+        let _ = writeln!(out, "# TYPE vitesse_bcrypt_queue_depth gauge");
+        let _ = writeln!(out, "vitesse_bcrypt_queue_depth {bcrypt_waiting}");
+        let _ = writeln!(
+            out,
+            "# HELP vitesse_bcrypt_slots bcrypt computations that may run at once."
+        );
+        let _ = writeln!(out, "# TYPE vitesse_bcrypt_slots gauge");
+        let _ = writeln!(out, "vitesse_bcrypt_slots {bcrypt_slots}");
+        out
+    }
+}
