@@ -198,13 +198,10 @@ async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse> {
     Ok(ServiceResponse::new(req, res))
 }
 
-/// How often each instance re-reads the signing keys.
-const KEY_RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
-
 pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let reloader = state.clone();
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(KEY_RELOAD_EVERY);
+        let mut tick = actix_web::rt::time::interval(reloader.config.key_reload);
         loop {
             tick.tick().await;
             if let Err(e) = reloader.reload_keys().await {

@@ -76,6 +76,9 @@ struct ServeArgs {
     /// Hours after which a sign-in session ends regardless.
     #[arg(long, env = "VITESSE_SESSION_MAX_HOURS", default_value_t = 12)]
     session_max_hours: u64,
+    /// Seconds between re-reads of the signing keys (a rotation reaches this instance within it).
+    #[arg(long, env = "VITESSE_KEY_RELOAD_SECONDS", default_value_t = 30)]
+    key_reload_seconds: u64,
     /// On first run, create a demo account and admin and print the credentials.
     #[arg(long, env = "VITESSE_DEMO")]
     demo: bool,
@@ -336,6 +339,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         static_dir: args.static_dir,
         session_idle: Duration::from_secs(args.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(args.session_max_hours * 3600),
+        key_reload: Duration::from_secs(args.key_reload_seconds.max(1)),
     };
     let state = AppState::new(config)?;
     if args.demo {

@@ -16,6 +16,8 @@ pub struct Config {
     pub static_dir: PathBuf,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    /// How often this instance re-reads the signing keys from the database.
+    pub key_reload: Duration,
 }
 
 impl Config {

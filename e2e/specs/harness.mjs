@@ -20,18 +20,18 @@ async function freePort() {
   });
 }
 
-export async function startServer(extraEnv = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'vitesse-e2e-'));
+export async function startServer(extraEnv = {}, { dataDir: reuse } = {}) {
+  const dataDir = reuse ?? mkdtempSync(join(tmpdir(), 'vitesse-e2e-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
+  const env = { ...process.env };
+  delete env.DATABASE_URL; // SQLite in dataDir unless the test names a database
+  Object.assign(env, {
     VITESSE_DATA_DIR: dataDir,
     VITESSE_STATIC_DIR: resolve(root, 'frontend/dist'),
     RUST_LOG: 'info',
     ...extraEnv,
-  };
-  delete env.DATABASE_URL;
+  });
   const cli = (args, input) =>
     execFileSync(bin, args, { env, input, encoding: 'utf8' }).trim();
   const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,12 +42,16 @@ export async function startServer(extraEnv = {}) {
     try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const exited = new Promise((r) => child.once('exit', r));
+  let stopped = false;
   return {
-    base, cli, logs: () => logs,
+    base, cli, bin, dataDir, logs: () => logs,
+    /// The hardest stop: no chance to finish anything.
+    kill9() { stopped = true; child.kill('SIGKILL'); },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!stopped) { stopped = true; child.kill('SIGTERM'); }
+      await exited;
+      if (!reuse) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -113,6 +113,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         static_dir: PathBuf::from("/nonexistent"),
         session_idle: Duration::from_secs(1800),
         session_absolute: Duration::from_secs(12 * 3600),
+        key_reload: Duration::from_secs(30),
     };
     let mut config = config;
     adjust(&mut config);
