@@ -2,7 +2,7 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Tools installed by scripts/setup.sh: wasm-opt from npm binaryen (pinned), cargo-installed ones.
-export PATH := justfile_directory() / "e2e/node_modules/.bin" + ":" + env_var("HOME") / ".cargo/bin" + ":" + env_var("PATH")
+export PATH := justfile_directory() / "e2e/node_modules/.bin" + ":" + env_var_or_default("HOME", "/root") / ".cargo/bin" + ":" + env_var("PATH")
 
 default:
     @just --list
