@@ -28,6 +28,13 @@ fn etag(row: &ClientRow) -> String {
     format!("\"{}\"", row.version)
 }
 
+/// A client in a response: its version as the ETag, never cached.
+fn client_response(mut res: actix_web::HttpResponseBuilder, row: &ClientRow) -> HttpResponse {
+    res.insert_header((header::ETAG, etag(row)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(row.to_wire())
+}
+
 /// The version an `If-Match` names; `*` or no header means "whatever is current".
 fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
@@ -211,14 +218,12 @@ pub async fn create(
     let row = state
         .db(move |c| client_store::create(c, &actor, &p.account_id, &new, &secret_hash))
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/identity-clients/{}", row.id),
-        ))
-        .insert_header((header::ETAG, etag(&row)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(row.to_wire()))
+    let mut created = HttpResponse::Created();
+    created.insert_header((
+        header::LOCATION,
+        format!("/api/v1/identity-clients/{}", row.id),
+    ));
+    Ok(client_response(created, &row))
 }
 
 /// View one identity client.
@@ -244,10 +249,7 @@ pub async fn get(
     let row = state
         .db(move |c| client_store::get(c, &p.account_id, &id))
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(&row)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(row.to_wire()))
+    Ok(client_response(HttpResponse::Ok(), &row))
 }
 
 /// Edit a client (JSON merge patch): the members present change. `enabled` enables or
@@ -306,10 +308,7 @@ pub async fn update(
             client_store::update(c, &actor, &p.account_id, &id, &patch, secret, expected)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(&row)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(row.to_wire()))
+    Ok(client_response(HttpResponse::Ok(), &row))
 }
 
 /// Delete a client. It can no longer get tokens; tokens already issued stay valid until they
@@ -499,8 +498,5 @@ pub async fn rotate_secret(
             )
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(&row)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(row.to_wire()))
+    Ok(client_response(HttpResponse::Ok(), &row))
 }

@@ -4,10 +4,25 @@ use super::token::{Form, authenticate, read_body};
 use super::validate::active_token;
 use crate::app::AppState;
 use crate::error::OAuthError;
+use crate::store::clients::ClientRow;
 use crate::store::revocations;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
+
+/// Both endpoints: a form with `token`, from an authenticated client.
+async fn authenticated_token_param(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+) -> Result<(ClientRow, String), OAuthError> {
+    let form = Form::parse(&read_body(req, payload).await?)?;
+    let caller = authenticate(req, state, &form).await?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing"))?;
+    Ok((caller, token.to_owned()))
+}
 
 /// Is a token active? The caller authenticates as a client (as at the token endpoint) and
 /// learns about tokens of its own account only; anything else is `{"active": false}`.
@@ -27,11 +42,8 @@ pub async fn introspect(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let form = Form::parse(&read_body(&req, payload).await?)?;
-    let caller = authenticate(&req, &state, &form).await?;
-    let token = form
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing"))?;
+    let (caller, token) = authenticated_token_param(&req, &state, payload).await?;
+    let token = token.as_str();
     let body = match active_token(&state, token).await? {
         Some(t) if t.client.account_id == caller.account_id => {
             let mut b = serde_json::Value::Object(t.claims.clone());
@@ -65,11 +77,8 @@ pub async fn revoke(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let form = Form::parse(&read_body(&req, payload).await?)?;
-    let caller = authenticate(&req, &state, &form).await?;
-    let token = form
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing"))?;
+    let (caller, token) = authenticated_token_param(&req, &state, payload).await?;
+    let token = token.as_str();
     if let Some(t) = active_token(&state, token).await?
         && t.client.id == caller.id
     {

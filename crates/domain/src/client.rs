@@ -52,14 +52,34 @@ impl TryFrom<CreateClientRequest> for NewClient {
         let description = errs.take(Description::parse_optional(r.description.as_deref()));
         let token_duration = errs.take(TokenDuration::parse(r.token_duration_minutes));
         let roles = errs.take(RoleSet::parse(&r.roles));
-        match (
-            client_id,
-            client_secret,
-            name,
-            description,
-            token_duration,
-            roles,
-        ) {
+        NewClient::assemble(
+            errs,
+            (
+                client_id,
+                client_secret,
+                name,
+                description,
+                token_duration,
+                roles,
+            ),
+        )
+    }
+}
+
+/// Every field of a client, each `None` where its rule failed.
+type Parts = (
+    Option<ClientId>,
+    Option<ClientSecret>,
+    Option<Option<ClientName>>,
+    Option<Option<Description>>,
+    Option<TokenDuration>,
+    Option<RoleSet>,
+);
+
+impl NewClient {
+    /// The client when every field passed, otherwise every failure.
+    fn assemble(errs: FieldErrors, parts: Parts) -> Result<Self, FieldErrors> {
+        match parts {
             (
                 Some(client_id),
                 Some(client_secret),
@@ -78,9 +98,7 @@ impl TryFrom<CreateClientRequest> for NewClient {
             _ => Err(errs),
         }
     }
-}
 
-impl NewClient {
     /// Reads a JSON body field by field, so a wrong type is reported against its field together
     /// with every other failure (serde alone stops at the first).
     pub fn from_json(body: &Value) -> Result<Self, FieldErrors> {
@@ -104,31 +122,17 @@ impl NewClient {
         let roles = errs
             .take(required_roles(obj))
             .and_then(|r| errs.take(RoleSet::parse(&r)));
-        match (
-            client_id,
-            client_secret,
-            name,
-            description,
-            token_duration,
-            roles,
-        ) {
+        NewClient::assemble(
+            errs,
             (
-                Some(client_id),
-                Some(client_secret),
-                Some(name),
-                Some(description),
-                Some(token_duration),
-                Some(roles),
-            ) if errs.is_empty() => Ok(NewClient {
                 client_id,
                 client_secret,
                 name,
                 description,
                 token_duration,
                 roles,
-            }),
-            _ => Err(errs),
-        }
+            ),
+        )
     }
 }
 
