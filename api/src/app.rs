@@ -49,7 +49,11 @@ impl AppState {
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            if let Err(StoreError::Unavailable(_)) = &result {
+                conn.mark_lost();
+            }
+            result
         })
         .await
         .map_err(|_| StoreError::Other("blocking task failed".into()))?

@@ -23,7 +23,33 @@ pub enum AnyConnection {
 }
 
 pub type Pool = r2d2::Pool<Manager>;
-pub type Conn = AnyConnection;
+
+/// A pooled connection that remembers having lost its server, so the pool drops it instead of
+/// handing a dead connection out again (diesel cannot tell from outside). This is what lets the
+/// service recover by itself after a database outage.
+pub struct PoolConn {
+    conn: AnyConnection,
+    lost: bool,
+}
+
+impl PoolConn {
+    pub fn mark_lost(&mut self) {
+        self.lost = true;
+    }
+}
+
+impl std::ops::Deref for PoolConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
 
 /// Which backend a `DATABASE_URL` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +88,26 @@ impl Manager {
 }
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = PoolConn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+    fn connect(&self) -> Result<PoolConn, Self::Error> {
+        self.establish().map(|conn| PoolConn { conn, lost: false })
+    }
+
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), Self::Error> {
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        conn.lost
+    }
+}
+
+impl Manager {
+    fn establish(&self) -> Result<AnyConnection, diesel::r2d2::Error> {
         use diesel::r2d2::Error as E;
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.url)
@@ -83,15 +125,6 @@ impl r2d2::ManageConnection for Manager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
-    }
 }
 
 /// Opens the pool and brings the schema up to date.
@@ -108,7 +141,8 @@ pub fn connect(url: &str, max_size: u32) -> Result<Pool, StoreError> {
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .test_on_check_out(false)
-        .connection_timeout(Duration::from_secs(5))
+        // While the database is down, callers get a 503 after this, not a hang.
+        .connection_timeout(Duration::from_secs(3))
         .build(Manager::new(url))
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let mut conn = pool.get()?;
@@ -192,6 +226,10 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
+            // libpq reports a lost server without a SQLSTATE; recognise it by its words.
+            DieselError::DatabaseError(_, info) if connection_lost(info.message()) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
             other => StoreError::Other(other.to_string()),
         }
     }
@@ -201,6 +239,18 @@ impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
         StoreError::Unavailable(e.to_string())
     }
+}
+
+fn connection_lost(message: &str) -> bool {
+    const SIGNS: [&str; 6] = [
+        "server closed the connection",
+        "no connection to the server",
+        "terminating connection",
+        "could not receive data",
+        "could not send data",
+        "connection to server",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
 }
 
 pub fn is_unique_violation(e: &DieselError) -> bool {

@@ -41,6 +41,7 @@ pub struct TestApp {
 }
 
 enum Cleanup {
+    Nothing,
     Dir(PathBuf),
     PgDatabase(String),
 }
@@ -48,6 +49,7 @@ enum Cleanup {
 impl Drop for TestApp {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::Nothing => {}
             Cleanup::Dir(d) => {
                 let _ = std::fs::remove_dir_all(d);
             }
@@ -99,9 +101,23 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// The app on a database this test manages itself.
+pub async fn spawn_app_on(database_url: &str) -> TestApp {
+    let url = database_url.to_owned();
+    start(url, Cleanup::Nothing, |_| {}).await
+}
+
 /// The app with some configuration changed by `adjust`.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let (database_url, cleanup) = fresh_database(backend);
+    start(database_url, cleanup, adjust).await
+}
+
+async fn start(
+    database_url: String,
+    cleanup: Cleanup,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let addr = format!("http://{}", listener.local_addr().expect("local addr"));
     let config = Config {

@@ -9,5 +9,6 @@ mod lifecycle;
 mod manage;
 mod openapi;
 mod operations;
+mod outage;
 mod session;
 mod token;
