@@ -29,8 +29,23 @@ struct Cli {
     #[arg(long, env = "VITESSE_BCRYPT_COST", default_value_t = 12, global = true,
           value_parser = clap::value_parser!(u32).range(4..=31))]
     bcrypt_cost: u32,
+    /// Log lines as `text` or as one JSON object per line (`json`), for log shippers.
+    #[arg(
+        long,
+        env = "VITESSE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -171,7 +186,20 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if let LogFormat::Json = cli.log_format {
+        logger.format(|buf, record| {
+            let line = serde_json::json!({
+                "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "level": record.level().as_str(),
+                "target": record.target(),
+                "message": record.args().to_string(),
+            });
+            writeln!(buf, "{line}")
+        });
+    }
+    logger.init();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -46,11 +46,16 @@ fn form_decode(s: &str) -> Option<String> {
 
 /// `(client_id, client_secret)` from an `Authorization: Basic` header, if one was sent.
 fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
+    match req.headers().get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => parse_basic(value.as_bytes()).map(Some),
+    }
+}
+
+/// The value of an `Authorization: Basic` header: base64 of form-urlencoded `id:secret`.
+fn parse_basic(value: &[u8]) -> Result<(String, String), OAuthError> {
     let bad = || OAuthError::invalid_client().with_description("Malformed Basic credentials");
-    let value = value.to_str().map_err(|_| bad())?;
+    let value = std::str::from_utf8(value).map_err(|_| bad())?;
     let Some((scheme, encoded)) = value.split_once(' ') else {
         return Err(bad());
     };
@@ -62,10 +67,10 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
-    Ok(Some((
+    Ok((
         form_decode(id).ok_or_else(bad)?,
         form_decode(secret).ok_or_else(bad)?,
-    )))
+    ))
 }
 
 pub async fn read_body(
@@ -323,4 +328,49 @@ fn sign(
         log::error!("token signing failed: {e}");
         OAuthError::new("server_error", "Internal error")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn basic_credentials_are_form_urlencoded() {
+        let header = format!("Basic {}", STANDARD.encode("shop-client:a+b%3Ac%25"));
+        assert_eq!(
+            parse_basic(header.as_bytes()).unwrap(),
+            ("shop-client".to_owned(), "a b:c%".to_owned())
+        );
+        assert_eq!(
+            parse_basic(b"Bearer abc").unwrap_err().error,
+            "invalid_client"
+        );
+        assert_eq!(
+            parse_basic(b"Basic !!!").unwrap_err().error,
+            "invalid_client"
+        );
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        assert!(Form::parse(b"grant_type=a&grant_type=b").is_err());
+        let f = Form::parse(b"grant_type=client_credentials&scope=a+b").unwrap();
+        assert_eq!(f.get("scope"), Some("a b"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Whatever a client sends, the parsers answer (a value or an RFC 6749 error), never panic.
+        #[test]
+        fn token_request_parsers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..300),
+                                             header in proptest::collection::vec(any::<u8>(), 0..200),
+                                             text in "\\PC{0,80}") {
+            let _ = Form::parse(&body);
+            let _ = parse_basic(&header);
+            let _ = parse_basic(format!("Basic {}", STANDARD.encode(text.as_bytes())).as_bytes());
+            let _ = form_decode(&text);
+        }
+    }
 }

@@ -332,3 +332,38 @@ async fn failed_client_authentication_is_throttled_per_address(b: Backend) {
         StatusCode::OK
     );
 }
+
+/// Unknown client and wrong secret cannot be told apart by timing: both pay one bcrypt.
+/// Interleaved samples, medians within 25 % of each other (bcrypt cost 8, ~20 ms, dominates).
+#[actix_web::test]
+async fn unknown_client_and_wrong_secret_take_the_same_time() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.bcrypt_cost = 8).await;
+    let (admin, _) = app.signed_in_admin().await;
+    for id in ["timing-a", "timing-b"] {
+        assert_eq!(
+            app.create_client(&admin, &valid_client(id)).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let (mut unknown, mut wrong) = (vec![], vec![]);
+    for i in 0..30 {
+        // Distinct IDs, and at most 15 failures per known client: the throttle stays out of it.
+        let unknown_id = format!("no-such-client-{i}");
+        let known_id = if i % 2 == 0 { "timing-a" } else { "timing-b" };
+        for (samples, id) in [(&mut unknown, unknown_id.as_str()), (&mut wrong, known_id)] {
+            let t = std::time::Instant::now();
+            let res = app.token(&GRANT, Some((id, "not-the-secret"))).await;
+            samples.push(t.elapsed().as_secs_f64());
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let (u, w) = (median(&mut unknown), median(&mut wrong));
+    assert!(
+        (u - w).abs() / w < 0.25,
+        "median unknown {u:.4}s vs wrong secret {w:.4}s"
+    );
+}
