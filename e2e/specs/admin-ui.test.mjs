@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, launchBrowser, createAdmin, root } from './harness.mjs';
+import { startServer, launchBrowser, createAdmin, root, remember } from './harness.mjs';
+
+remember('rotated-secret-value', 'conflict-secret', 'keyboard-secret');
 
 const require = createRequire(import.meta.url);
 // Injected through the DevTools protocol, which the page's CSP (rightly) does not let a script tag do.
@@ -77,6 +79,7 @@ test('the seed, step by step', async () => {
   await page.getByRole('button', { name: 'Generate' }).click();
   const secret = await page.getByLabel('Client secret', { exact: true }).inputValue();
   assert.equal(secret.length, 32);
+  remember(secret);
   await page.getByLabel('Client name').fill('Seed walk');
   await page.getByLabel('Description').fill('Walks through every step of the documentation');
   await page.getByLabel('Token duration').fill('30');

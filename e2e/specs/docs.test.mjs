@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, createAdmin, root } from './harness.mjs';
+import { startServer, createAdmin, root, remember } from './harness.mjs';
 
 // The example imports `jose`, which lives in e2e/node_modules: run a copy from inside e2e/.
 const examples = resolve(root, 'docs/examples');
@@ -16,6 +16,7 @@ const { requestToken, verifyToken } = await import(`${copyDir}/request_token.mjs
 let server, env;
 const ID = 'docs-example-client';
 const SECRET = 'docs secret: ünïcode + % &';
+remember(SECRET);
 
 before(async () => {
   server = await startServer({ VITESSE_BCRYPT_COST: '4' });

@@ -12,6 +12,18 @@ export const bin = resolve(root, 'e2e', process.env.VITESSE_BIN ?? '../target/de
 export const artifacts = resolve(root, 'e2e/artifacts');
 mkdirSync(artifacts, { recursive: true });
 
+/// Every secret and password a test uses; no server log may contain any of them.
+const secretsUsed = new Set();
+export function remember(...secrets) { for (const s of secrets) secretsUsed.add(s); }
+
+function assertNoSecretIn(logs) {
+  for (const s of secretsUsed) {
+    for (const form of [s, encodeURIComponent(s), Buffer.from(s).toString('base64')]) {
+      if (logs.includes(form)) throw new Error(`a secret or password appears in the server log: ${form.slice(0, 4)}…`);
+    }
+  }
+}
+
 async function freePort() {
   return new Promise((ok, fail) => {
     const s = net.createServer();
@@ -52,6 +64,7 @@ export async function startServer(extraEnv = {}, { dataDir: reuse } = {}) {
       if (!stopped) { stopped = true; child.kill('SIGTERM'); }
       await exited;
       if (!reuse) rmSync(dataDir, { recursive: true, force: true });
+      assertNoSecretIn(logs);
     },
   };
 }
@@ -70,6 +83,7 @@ export function createAdmin(server, { enabled = true, role = 'merchant-admin' } 
   const account = server.cli(['account', 'create', '--name', 'E2E Merchant', '--identity-clients', enabled ? 'enabled' : 'disabled']);
   const email = `admin-${Math.random().toString(36).slice(2)}@example.com`;
   const password = `pw-${Math.random().toString(36).slice(2)}-long-enough`;
+  remember(password);
   server.cli(['user', 'create', '--account', account, '--email', email, '--role', role, '--password-stdin'], password);
   return { account, email, password };
 }

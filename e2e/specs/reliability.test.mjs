@@ -4,7 +4,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, createAdmin } from './harness.mjs';
+import { startServer, createAdmin, remember } from './harness.mjs';
+
+remember('crash-secret', 'first-secret', 'second-secret');
 
 const servers = [];
 after(async () => { for (const s of servers) await s.stop(); });

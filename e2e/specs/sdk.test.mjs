@@ -4,7 +4,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { startServer, createAdmin, root } from './harness.mjs';
+import { startServer, createAdmin, root, remember } from './harness.mjs';
+
+remember('sdk-automation-secret', 'python-sdk-secret', 'ts-sdk-secret');
 
 const e2e = resolve(root, 'e2e');
 const doc = resolve(root, 'openapi/openapi.json');

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { startServer, launchBrowser, createAdmin, artifacts } from './harness.mjs';
+import { startServer, launchBrowser, createAdmin, artifacts, remember } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
@@ -11,6 +11,7 @@ after(async () => { await browser?.close(); await server?.stop(); });
 
 const CLIENT_ID = 'e2e-shop-backend';
 const SECRET = 'e2e secret: ünïcode & symbols+%';
+remember(SECRET);
 
 test('a person signs in and creates a client in the browser', async () => {
   const admin = createAdmin(server);
