@@ -177,9 +177,36 @@ fn spa_csp(static_dir: &std::path::Path) -> String {
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Unknown API paths are problem+json 404s; anything else is a deep link into the SPA.
+/// Whether a route pattern like `/api/v1/identity-clients/{id}` matches a path.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let (mut p, mut q) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b || (a.starts_with('{') && !b.is_empty()) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Unknown API paths are problem+json 404s, known paths with another method 405 with
+/// `Allow`; anything else is a deep link into the SPA.
 async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse> {
     let path = req.path();
+    let allowed: Vec<String> = ROUTES
+        .iter()
+        .filter(|(_, p)| pattern_matches(p, path))
+        .map(|(m, _)| m.to_uppercase())
+        .collect();
+    if !allowed.is_empty() {
+        let (req, _) = req.into_parts();
+        let mut res =
+            actix_web::ResponseError::error_response(&crate::error::ApiError::MethodNotAllowed);
+        if let Ok(v) = header::HeaderValue::from_str(&allowed.join(", ")) {
+            res.headers_mut().insert(header::ALLOW, v);
+        }
+        return Ok(ServiceResponse::new(req, res));
+    }
     let api = ["/api/", "/oauth2/", "/.well-known/"]
         .iter()
         .any(|p| path.starts_with(p));
@@ -258,6 +285,10 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                     Ok(res)
                 }
             })
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                crate::error::ApiError::Malformed(format!("The query string is not valid: {e}"))
+                    .into()
+            }))
             .app_data(
                 web::JsonConfig::default()
                     .limit(64 * 1024)

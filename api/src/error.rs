@@ -15,6 +15,7 @@ pub enum ApiError {
     Forbidden(&'static str),
     FeatureDisabled,
     NotFound,
+    MethodNotAllowed,
     Conflict(FieldError),
     PreconditionFailed,
     Throttled(u64),
@@ -57,6 +58,12 @@ impl ApiError {
                 vec![],
             ),
             ApiError::NotFound => (pt::NOT_FOUND, "Not found", None, vec![]),
+            ApiError::MethodNotAllowed => (
+                pt::MALFORMED,
+                "Method not allowed",
+                Some("See the Allow header for the methods this resource supports.".into()),
+                vec![],
+            ),
             ApiError::Conflict(e) => (
                 pt::CONFLICT,
                 "Conflict",
@@ -101,6 +108,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::FeatureDisabled => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,

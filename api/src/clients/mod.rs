@@ -41,7 +41,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
         return Ok(None);
     };
     let v = v.to_str().unwrap_or("").trim();
-    if v == "*" {
+    if v.is_empty() || v == "*" {
         return Ok(None);
     }
     let tag = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
@@ -152,6 +152,7 @@ impl ListParams {
     params(ListParams),
     responses(
         (status = 200, description = "One page of the account's clients", body = IdentityClientList),
+        (status = 400, description = "The query string cannot be read (e.g. a parameter given twice)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Wrong role, or identity client management is not enabled for the account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A query parameter is not valid", body = Problem, content_type = "application/problem+json"),
@@ -359,6 +360,7 @@ pub struct EventParams {
     params(("id" = String, Path, description = "The client's server-assigned id"), EventParams),
     responses(
         (status = 200, description = "One page of events, newest first", body = AuditEventList),
+        (status = 400, description = "The query string cannot be read (e.g. a parameter given twice)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client in this account", body = Problem, content_type = "application/problem+json"),

@@ -117,3 +117,56 @@ async fn idle_and_absolute_session_expiry(b: Backend) {
         "past the absolute limit even while active"
     );
 }
+
+#[actix_web::test]
+async fn undeclared_methods_are_405_with_allow_and_bad_queries_400() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let res = reqwest::Client::new()
+        .put(app.url("/oauth2/jwks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "GET");
+    let res = reqwest::Client::new()
+        .put(app.url("/api/v1/identity-clients/some-id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "GET, PATCH, DELETE");
+    assert_eq!(
+        reqwest::get(app.url("/api/v1/nothing-here"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let (admin, _) = app.signed_in_admin().await;
+    let res = admin
+        .get(app.url("/api/v1/identity-clients?limit=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+
+    // An empty If-Match is no precondition at all.
+    let made = json(
+        app.create_client(&admin, &valid_client("if-match-client"))
+            .await,
+    )
+    .await;
+    let res = admin
+        .patch(app.url(&format!(
+            "/api/v1/identity-clients/{}",
+            made["id"].as_str().unwrap()
+        )))
+        .header("if-match", "")
+        .json(&serde_json::json!({"name": "Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
