@@ -38,6 +38,10 @@ pub struct TestApp {
     pub addr: String,
     pub state: web::Data<AppState>,
     cleanup: Cleanup,
+    server: actix_web::dev::ServerHandle,
+    /// The server runs on a thread of its own, so dropping the app can stop it and wait: no
+    /// worker thread is left running when the test process exits.
+    server_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 enum Cleanup {
@@ -48,6 +52,13 @@ enum Cleanup {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let handle = self.server.clone();
+        let _ =
+            std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true)))
+                .join();
+        if let Some(t) = self.server_thread.take() {
+            let _ = t.join();
+        }
         match &self.cleanup {
             Cleanup::Nothing => {}
             Cleanup::Dir(d) => {
@@ -138,12 +149,23 @@ async fn start(
         .expect("blocking")
         .expect("app state");
     let state = web::Data::new(state);
-    let server = app::run(listener, state.clone()).expect("server");
-    actix_web::rt::spawn(server);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_state = state.clone();
+    let server_thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = app::run(listener, server_state).expect("server");
+            tx.send(server.handle())
+                .expect("hand over the server handle");
+            let _ = server.await;
+        })
+    });
+    let server = rx.recv().expect("the server started");
     TestApp {
         addr,
         state,
         cleanup,
+        server,
+        server_thread: Some(server_thread),
     }
 }
 
