@@ -49,10 +49,15 @@ if [ ! -x e2e/node_modules/.bin/wasm-opt ] || [ ! -d e2e/node_modules/playwright
   (cd e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
 fi
 
-# --- PyPI: the SDK generator the e2e SDK proof uses ------------------------------------------
-if ! command -v openapi-python-client >/dev/null 2>&1 || ! openapi-python-client --version | grep -q 0.29.1; then
-  log "pip install openapi-python-client"
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore openapi-python-client==0.29.1
+# --- PyPI: the SDK generator (SDK proof) and schemathesis (hostile input) --------------------
+pip_want=()
+command -v openapi-python-client >/dev/null 2>&1 && openapi-python-client --version | grep -q 0.29.1 \
+  || pip_want+=(openapi-python-client==0.29.1)
+command -v schemathesis >/dev/null 2>&1 && schemathesis --version | grep -q 4.32.5 \
+  || pip_want+=(schemathesis==4.32.5)
+if ((${#pip_want[@]})); then
+  log "pip install ${pip_want[*]}"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${pip_want[@]}"
 fi
 
 # --- fetch crates so trunk's offline cargo build finds them ------------------------------------

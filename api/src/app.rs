@@ -312,15 +312,17 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                     .url("/api/openapi.json", document.clone()),
             );
         if static_dir.is_dir() {
+            // Files serves only GET and HEAD; other methods reach the fallback (405/404).
             app = app.service(
                 actix_files::Files::new("/", &static_dir)
+                    .guard(
+                        actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()),
+                    )
                     .index_file("index.html")
                     .default_handler(fallback),
             );
-        } else {
-            app = app.default_service(fallback);
         }
-        app
+        app.default_service(fallback)
     })
     .listen(listener)?
     .run();

@@ -336,3 +336,55 @@ async fn unknown_roles_are_refused(b: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+on_both_backends!(another_account_sees_nothing_on_any_client_endpoint);
+
+async fn another_account_sees_nothing_on_any_client_endpoint(b: Backend) {
+    let app = spawn_app(b).await;
+    let (mine, _) = app.signed_in_admin().await;
+    let (theirs, _) = app.signed_in_admin().await;
+    let made = json(
+        app.create_client(&mine, &valid_client("tenant-client"))
+            .await,
+    )
+    .await;
+    let path = format!("/api/v1/identity-clients/{}", made["id"].as_str().unwrap());
+    let attempts = [
+        theirs.get(app.url(&path)),
+        theirs
+            .patch(app.url(&path))
+            .json(&json!({"name": "Hijacked"})),
+        theirs
+            .patch(app.url(&path))
+            .json(&json!({"enabled": false})),
+        theirs.delete(app.url(&path)),
+        theirs.get(app.url(&format!("{path}/events"))),
+        theirs
+            .post(app.url(&format!("{path}/secret")))
+            .json(&json!({"client_secret": "hijacked-secret"})),
+    ];
+    for req in attempts {
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(!res.text().await.unwrap().contains("tenant-client"));
+    }
+    let list = json(
+        theirs
+            .get(app.url("/api/v1/identity-clients?search=tenant"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["items"], json!([]));
+    // Untouched.
+    let after = json(mine.get(app.url(&path)).send().await.unwrap()).await;
+    assert_eq!(after, made);
+    let token = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("tenant-client", "correct-horse-battery")),
+        )
+        .await;
+    assert_eq!(token.status(), StatusCode::OK, "the secret was not changed");
+}
