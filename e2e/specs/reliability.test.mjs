@@ -31,8 +31,29 @@ async function allClients(base, headers) {
   }
 }
 
-test('kill -9 during a burst of creates and edits loses no acknowledged write', async () => {
-  const first = await startServer({ VITESSE_BCRYPT_COST: '4' });
+const ORPHANS = "SELECT count(*) FROM identity_clients c WHERE NOT EXISTS (SELECT 1 FROM identity_client_roles r WHERE r.client_pk = c.id) " +
+  "OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.client_pk = c.id AND e.action = 'created');";
+
+const psql = (db, sql) => execFileSync('psql', ['-qtA', '-h', '127.0.0.1', '-U', 'postgres', '-c', sql, db], { encoding: 'utf8' }).trim();
+
+for (const backend of ['sqlite', 'postgres']) {
+  test(`kill -9 during a burst of creates and edits loses no acknowledged write (${backend})`, async () => {
+    const dbName = `vitesse_crash_${process.pid}_${Date.now()}`;
+    const env = { VITESSE_BCRYPT_COST: '4' };
+    if (backend === 'postgres') {
+      psql('postgres', `CREATE DATABASE ${dbName}`);
+      env.DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${dbName}`;
+    }
+    try {
+      await crashAndCheck(backend, env, dbName);
+    } finally {
+      if (backend === 'postgres') psql('postgres', `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    }
+  });
+}
+
+async function crashAndCheck(backend, env, dbName) {
+  const first = await startServer(env);
   servers.push(first);
   const admin = createAdmin(first);
   const headers = await signedIn(first, admin);
@@ -64,8 +85,10 @@ test('kill -9 during a burst of creates and edits loses no acknowledged write', 
   assert.ok(acked.size > 10, `a real burst (${acked.size} acknowledged)`);
 
   const db = join(first.dataDir, 'vitesse.sqlite3');
-  assert.equal(execFileSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
-  const second = await startServer({ VITESSE_BCRYPT_COST: '4' }, { dataDir: first.dataDir });
+  if (backend === 'sqlite') {
+    assert.equal(execFileSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
+  }
+  const second = await startServer(env, { dataDir: first.dataDir });
   servers.push(second);
   const headers2 = await signedIn(second, admin);
   const stored = new Map((await allClients(second.base, headers2)).map((c) => [c.client_id, c]));
@@ -75,11 +98,10 @@ test('kill -9 during a burst of creates and edits loses no acknowledged write', 
     if (want.name) assert.equal(got.name, want.name, `acknowledged edit of ${clientId} is there`);
   }
   // Nothing half-written: every stored client has its roles and its "created" event.
-  const orphans = execFileSync('sqlite3', [db,
-    "SELECT count(*) FROM identity_clients c WHERE NOT EXISTS (SELECT 1 FROM identity_client_roles r WHERE r.client_pk = c.id) " +
-    "OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.client_pk = c.id AND e.action = 'created');"], { encoding: 'utf8' }).trim();
+  const orphans = backend === 'sqlite' ? execFileSync('sqlite3', [db, ORPHANS], { encoding: 'utf8' }).trim() : psql(dbName, ORPHANS);
   assert.equal(orphans, '0');
-});
+  await second.stop();
+}
 
 test('two instances on one PostgreSQL act as one', async () => {
   const dbName = `vitesse_e2e_${process.pid}_${Date.now()}`;
