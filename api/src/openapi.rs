@@ -34,6 +34,7 @@ use vitesse_domain::wire;
         wire::AuditEvent, wire::AuditActor, wire::AuditEventList, wire::RotateSecretRequest,
         wire::ApiRole, wire::ApiRoleList, wire::SignInRequest, wire::Session, wire::Problem,
         vitesse_domain::FieldError,
+        crate::oauth::token::TokenRequest, crate::oauth::introspect::TokenParameter,
     )),
     servers((url = "/", description = "This server")),
     modifiers(&SecuritySchemes),

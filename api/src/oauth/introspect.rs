@@ -10,6 +10,21 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+/// The form of both endpoints (documentation; parsed by hand like the token request).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenParameter {
+    /// The access token.
+    token: String,
+    /// Ignored: only access tokens exist here.
+    token_type_hint: Option<String>,
+    /// With `client_secret_post` only.
+    client_id: Option<String>,
+    /// With `client_secret_post` only.
+    #[schema(format = Password)]
+    client_secret: Option<String>,
+}
+
 /// Both endpoints: a form with `token`, from an authenticated client.
 async fn authenticated_token_param(
     req: &HttpRequest,
@@ -28,12 +43,15 @@ async fn authenticated_token_param(
 /// learns about tokens of its own account only; anything else is `{"active": false}`.
 #[utoipa::path(
     post, path = "/oauth2/introspect", tag = "OAuth 2.0", operation_id = "introspectToken",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "token=<access token>; optional token_type_hint; client authentication as at the token endpoint"),
+    request_body(content = TokenParameter, content_type = "application/x-www-form-urlencoded",
+        description = "Client authentication as at the token endpoint"),
     responses(
         (status = 200, description = "RFC 7662 response: active, and when active scope, client_id, sub, aud, iss, exp, iat, jti, token_type", body = Object),
         (status = 400, description = "RFC 6749 §5.2 error", body = Object),
         (status = 401, description = "invalid_client", body = Object),
+        (status = 413, description = "invalid_request: the body is larger than 8 KiB", body = Object),
+        (status = 429, description = "temporarily_unavailable: too many failed authentications; see Retry-After", body = Object),
+        (status = 503, description = "temporarily_unavailable: the database cannot be reached", body = Object),
     ),
     security(("client_secret_basic" = []))
 )]
@@ -63,12 +81,15 @@ pub async fn introspect(
 /// token that is unknown, expired or not the caller's.
 #[utoipa::path(
     post, path = "/oauth2/revoke", tag = "OAuth 2.0", operation_id = "revokeToken",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "token=<access token>; optional token_type_hint; client authentication as at the token endpoint"),
+    request_body(content = TokenParameter, content_type = "application/x-www-form-urlencoded",
+        description = "Client authentication as at the token endpoint"),
     responses(
         (status = 200, description = "Revoked (or nothing to revoke)"),
         (status = 400, description = "RFC 6749 §5.2 error", body = Object),
         (status = 401, description = "invalid_client", body = Object),
+        (status = 413, description = "invalid_request: the body is larger than 8 KiB", body = Object),
+        (status = 429, description = "temporarily_unavailable: too many failed authentications; see Retry-After", body = Object),
+        (status = 503, description = "temporarily_unavailable: the database cannot be reached", body = Object),
     ),
     security(("client_secret_basic" = []))
 )]

@@ -104,15 +104,36 @@ pub async fn read_body(
     Ok(body)
 }
 
+/// The token request's form fields (documentation; the handler parses the form itself so that
+/// a repeated parameter is an error, as RFC 6749 §3.2 requires).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// Always `client_credentials`.
+    #[schema(example = "client_credentials")]
+    grant_type: String,
+    /// Space-separated roles, a subset of the client's; absent means all of them.
+    #[schema(example = "payments:read")]
+    scope: Option<String>,
+    /// With `client_secret_post` only.
+    client_id: Option<String>,
+    /// With `client_secret_post` only.
+    #[schema(format = Password)]
+    client_secret: Option<String>,
+}
+
 /// Issue an access token (client-credentials grant).
 #[utoipa::path(
     post, path = "/oauth2/token", tag = "OAuth 2.0", operation_id = "requestToken",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "grant_type=client_credentials, optional scope (space-separated roles); client_id and client_secret here (client_secret_post) or in HTTP Basic (client_secret_basic)"),
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded",
+        description = "client_id and client_secret here (client_secret_post) or in HTTP Basic (client_secret_basic), not both"),
     responses(
         (status = 200, description = "An RFC 9068 JWT access token", body = Object),
         (status = 400, description = "RFC 6749 §5.2 error: invalid_request, invalid_scope, unsupported_grant_type", body = Object),
         (status = 401, description = "RFC 6749 §5.2 error: invalid_client", body = Object),
+        (status = 413, description = "invalid_request: the body is larger than 8 KiB", body = Object),
+        (status = 429, description = "temporarily_unavailable: too many failed authentications from this address for this client ID; see Retry-After", body = Object),
+        (status = 503, description = "temporarily_unavailable: the database cannot be reached; see Retry-After", body = Object),
     ),
     security((), ("client_secret_basic" = []))
 )]
