@@ -157,3 +157,27 @@ test('two instances on one PostgreSQL act as one', async () => {
     execFileSync('psql', ['-q', '-h', '127.0.0.1', '-U', 'postgres', '-c', `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, 'postgres']);
   }
 });
+
+test('SIGTERM lets an in-flight request finish before the server exits', async () => {
+  // bcrypt at cost 12 makes a first token request take a few hundred milliseconds.
+  const server = await startServer({ VITESSE_BCRYPT_COST: '12' });
+  servers.push(server);
+  const admin = createAdmin(server);
+  const headers = await signedIn(server, admin);
+  const made = await fetch(`${server.base}/api/v1/identity-clients`, {
+    method: 'POST', headers,
+    body: JSON.stringify({ client_id: 'graceful-client', client_secret: 'graceful-secret', token_duration_minutes: 10, roles: ['payments:read'] }),
+  });
+  assert.equal(made.status, 201);
+  remember('graceful-secret');
+  const inFlight = fetch(`${server.base}/oauth2/token`, {
+    method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'graceful-client', client_secret: 'graceful-secret' }),
+  });
+  await new Promise((r) => setTimeout(r, 60));
+  const stopped = server.stop(); // SIGTERM
+  const res = await inFlight;
+  assert.equal(res.status, 200, 'the request in flight got its answer');
+  assert.ok((await res.json()).access_token);
+  await stopped;
+  await assert.rejects(fetch(`${server.base}/healthz`), 'and then the server is gone');
+});
