@@ -149,11 +149,10 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 
 /// The SPA's Content-Security-Policy: its own origin only, WebAssembly allowed, and the one
 /// inline bootstrap script that Trunk writes into index.html allowed by its hash.
-fn spa_csp(static_dir: &std::path::Path) -> String {
+fn spa_csp(html: &str) -> String {
     use base64::Engine;
-    let html = std::fs::read_to_string(static_dir.join("index.html")).unwrap_or_default();
     let mut script_hashes = String::new();
-    let mut rest = html.as_str();
+    let mut rest = html;
     while let Some(start) = rest.find("<script type=\"module\">") {
         let body_start = start + "<script type=\"module\">".len();
         let Some(len) = rest[body_start..].find("</script>") else {
@@ -210,14 +209,13 @@ async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse> {
     let api = ["/api/", "/oauth2/", "/.well-known/"]
         .iter()
         .any(|p| path.starts_with(p));
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let index = req.app_data::<SpaIndex>().and_then(|i| i.0.clone());
     let (req, _) = req.into_parts();
     if api {
         let res = actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound);
         return Ok(ServiceResponse::new(req, res));
     }
-    let index = state.map(|s| s.config.static_dir.join("index.html"));
-    let res = match index.and_then(|p| std::fs::read(p).ok()) {
+    let res = match index {
         Some(html) => HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -228,6 +226,10 @@ async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse> {
     };
     Ok(ServiceResponse::new(req, res))
 }
+
+/// The SPA's index.html, read once at start: every deep link answers with it.
+#[derive(Clone)]
+struct SpaIndex(Option<web::Bytes>);
 
 pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let reloader = state.clone();
@@ -242,11 +244,14 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
     });
     let static_dir = state.config.static_dir.clone();
     let document = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
-    let csp: Arc<str> = spa_csp(&static_dir).into();
+    let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();
+    let csp: Arc<str> = spa_csp(index_html.as_deref().unwrap_or("")).into();
+    let spa_index = SpaIndex(index_html.map(web::Bytes::from));
     let server = HttpServer::new(move || {
         let csp = Arc::clone(&csp);
         let mut app = App::new()
             .app_data(state.clone())
+            .app_data(spa_index.clone())
             .wrap(
                 middleware::DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

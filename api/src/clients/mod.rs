@@ -380,15 +380,7 @@ pub async fn events(
         return Err(query_error("limit", "limit must be 1–200"));
     }
     let before = match params.cursor.as_deref().map(decode_cursor).transpose()? {
-        Some((at, id)) => Some((
-            chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
-                query_error(
-                    "cursor",
-                    "The cursor is not valid; start again from the first page",
-                )
-            })?,
-            id,
-        )),
+        Some((at, id)) => Some((crate::store::parse_cursor_time(&at)?, id)),
         None => None,
     };
     let id = id.into_inner();
@@ -401,12 +393,8 @@ pub async fn events(
         .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            encode_cursor(
-                &r.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-                &r.id,
-            )
-        })
+        rows.last()
+            .map(|r| encode_cursor(&crate::store::cursor_time(r.occurred_at), &r.id))
     } else {
         None
     };

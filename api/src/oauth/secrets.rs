@@ -54,10 +54,6 @@ impl SecretHasher {
         }
     }
 
-    pub fn cost(&self) -> u32 {
-        self.cost
-    }
-
     pub fn slots(&self) -> usize {
         self.slot_count
     }

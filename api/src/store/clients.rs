@@ -222,13 +222,9 @@ fn contains_pattern(text: &str) -> String {
 pub fn sort_value(row: &ClientRow, key: SortKey) -> String {
     match key {
         SortKey::ClientId => row.client_id_key.clone(),
-        SortKey::CreatedAt => row.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-        SortKey::UpdatedAt => row.updated_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        SortKey::CreatedAt => super::cursor_time(row.created_at),
+        SortKey::UpdatedAt => super::cursor_time(row.updated_at),
     }
-}
-
-fn parse_time(v: &str) -> Result<NaiveDateTime, StoreError> {
-    NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| StoreError::BadCursor)
 }
 
 pub fn list(
@@ -274,11 +270,17 @@ pub fn list(
         SortKey::ClientId => page!(c::client_id_key, q.after.as_ref().map(|a| a.0.clone())),
         SortKey::CreatedAt => page!(
             c::created_at,
-            q.after.as_ref().map(|a| parse_time(&a.0)).transpose()?
+            q.after
+                .as_ref()
+                .map(|a| super::parse_cursor_time(&a.0))
+                .transpose()?
         ),
         SortKey::UpdatedAt => page!(
             c::updated_at,
-            q.after.as_ref().map(|a| parse_time(&a.0)).transpose()?
+            q.after
+                .as_ref()
+                .map(|a| super::parse_cursor_time(&a.0))
+                .transpose()?
         ),
     }
     Ok(query

@@ -270,6 +270,16 @@ pub fn now() -> chrono::NaiveDateTime {
 // SQLite (3.45+) re-prepares a statement on every run when a LIMIT is a bound parameter, which
 // cost a third of the token endpoint's CPU.
 
+/// A timestamp inside a pagination cursor, and back.
+pub fn cursor_time(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+pub fn parse_cursor_time(v: &str) -> Result<chrono::NaiveDateTime, StoreError> {
+    chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f")
+        .map_err(|_| StoreError::BadCursor)
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -29,18 +29,6 @@ pub struct ClientPatch {
     pub enabled: Option<bool>,
 }
 
-impl ClientPatch {
-    pub fn is_empty(&self) -> bool {
-        self.client_id.is_none()
-            && self.client_secret.is_none()
-            && self.name.is_none()
-            && self.description.is_none()
-            && self.token_duration.is_none()
-            && self.roles.is_none()
-            && self.enabled.is_none()
-    }
-}
-
 impl TryFrom<CreateClientRequest> for NewClient {
     type Error = FieldErrors;
 
