@@ -14,9 +14,7 @@ use vitesse_domain::wire::{
     AuditEventList, CreateClientRequest, IdentityClient, IdentityClientList, Problem,
     RotateSecretRequest, UpdateClientRequest,
 };
-use vitesse_domain::{
-    ClientPatch, ClientSecret, Field, FieldError, FieldErrors, MAX_SECRET_GRACE_MINUTES, NewClient,
-};
+use vitesse_domain::{ClientPatch, FieldError, FieldErrors, NewClient, SecretRotation};
 
 /// Reads a JSON body: malformed JSON is a 400, a well-formed body with bad fields a 422.
 fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
@@ -435,37 +433,11 @@ pub async fn rotate_secret(
 ) -> Result<HttpResponse, ApiError> {
     let p = manager(&req, &state).await?;
     let expected = if_match(&req)?;
-    let body = json_body(&body)?;
-    let mut errs = FieldErrors::default();
-    let secret = match body.get("client_secret") {
-        Some(serde_json::Value::String(s)) => errs.take(ClientSecret::parse(s)),
-        _ => {
-            errs.push(FieldError::new(
-                Field::ClientSecret,
-                "Client secret is required",
-            ));
-            None
-        }
-    };
-    let grace = match body.get("previous_secret_grace_minutes") {
-        None | Some(serde_json::Value::Null) => Some(0),
-        Some(v) => match v.as_i64() {
-            Some(m) if (0..=MAX_SECRET_GRACE_MINUTES).contains(&m) => Some(m),
-            _ => {
-                errs.push(FieldError {
-                    field: "previous_secret_grace_minutes".into(),
-                    message: "Grace period must be 0–10080 minutes (at most 7 days)".into(),
-                });
-                None
-            }
-        },
-    };
-    let (Some(secret), Some(grace)) = (secret, grace) else {
-        return Err(ApiError::Validation(errs));
-    };
+    let rotation = SecretRotation::from_json(&json_body(&body)?).map_err(ApiError::Validation)?;
+    let grace = rotation.previous_secret_grace_minutes;
     let hash = state
         .hasher
-        .hash(secret.expose())
+        .hash(rotation.client_secret.expose())
         .await
         .map_err(|_| ApiError::Internal)?;
     let actor = p.actor();

@@ -177,6 +177,49 @@ impl ClientPatch {
     }
 }
 
+/// A secret rotation: the new secret, and how long the one it replaces keeps working.
+#[derive(Debug, Clone)]
+pub struct SecretRotation {
+    pub client_secret: ClientSecret,
+    /// 0 (stops at once) to [`crate::MAX_SECRET_GRACE_MINUTES`].
+    pub previous_secret_grace_minutes: i64,
+}
+
+impl SecretRotation {
+    pub const GRACE_FIELD: &'static str = "previous_secret_grace_minutes";
+    pub const GRACE_RULE: &'static str = "Grace period must be 0–10080 minutes (at most 7 days)";
+
+    pub fn from_json(body: &Value) -> Result<Self, FieldErrors> {
+        let obj = as_object(body)?;
+        let mut errs = FieldErrors::default();
+        let secret = errs
+            .take(required_string(obj, Field::ClientSecret))
+            .and_then(|s| errs.take(ClientSecret::parse(&s)));
+        let grace = match obj.get(Self::GRACE_FIELD) {
+            None | Some(Value::Null) => Some(0),
+            Some(v) => match v.as_i64() {
+                Some(m) if (0..=crate::MAX_SECRET_GRACE_MINUTES).contains(&m) => Some(m),
+                _ => {
+                    errs.push(FieldError {
+                        field: Self::GRACE_FIELD.into(),
+                        message: Self::GRACE_RULE.into(),
+                    });
+                    None
+                }
+            },
+        };
+        match (secret, grace) {
+            (Some(client_secret), Some(previous_secret_grace_minutes)) if errs.is_empty() => {
+                Ok(Self {
+                    client_secret,
+                    previous_secret_grace_minutes,
+                })
+            }
+            _ => Err(errs),
+        }
+    }
+}
+
 /// The body must be a JSON object; anything else is one error without a field.
 fn as_object(body: &Value) -> Result<&Map<String, Value>, FieldErrors> {
     body.as_object().ok_or_else(|| {
@@ -338,6 +381,22 @@ mod tests {
         );
         body["token_duration_minutes"] = json!(1e300);
         assert!(NewClient::from_json(&body).is_err());
+    }
+
+    #[test]
+    fn secret_rotation_bounds_the_grace_period() {
+        let ok = SecretRotation::from_json(&json!({"client_secret": "new-secret"})).unwrap();
+        assert_eq!(ok.previous_secret_grace_minutes, 0);
+        let ok = SecretRotation::from_json(
+            &json!({"client_secret": "new-secret", "previous_secret_grace_minutes": 10080}),
+        );
+        assert_eq!(ok.unwrap().previous_secret_grace_minutes, 10080);
+        let errs = SecretRotation::from_json(
+            &json!({"client_secret": "x", "previous_secret_grace_minutes": 10081}),
+        )
+        .unwrap_err();
+        assert_eq!(errs.0.len(), 2);
+        assert!(SecretRotation::from_json(&json!({"previous_secret_grace_minutes": -1})).is_err());
     }
 
     #[test]

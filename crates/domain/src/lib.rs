@@ -12,7 +12,7 @@ mod text;
 mod token_duration;
 pub mod wire;
 
-pub use client::{ClientPatch, NewClient};
+pub use client::{ClientPatch, NewClient, SecretRotation};
 pub use client_id::ClientId;
 pub use client_name::ClientName;
 pub use client_secret::ClientSecret;
