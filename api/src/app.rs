@@ -25,10 +25,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Connects, migrates and loads the signing keys (creating the first on first start).
+    /// Connects, migrates and loads the signing keys (creating one in the configured algorithm
+    /// when none signs with it).
     pub fn new(config: Config) -> Result<Self, StoreError> {
         let pool = store::connect(&config.database_url, config.pool_size)?;
-        let ring = keys::load_or_create(&mut *pool.get()?)?;
+        let ring = {
+            let conn = &mut *pool.get()?;
+            keys::ensure_signer(conn, config.signing_alg)?;
+            keys::load(conn)?
+        };
         Ok(Self {
             hasher: SecretHasher::new(config.bcrypt_cost),
             sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
@@ -61,7 +66,7 @@ impl AppState {
 
     /// Re-reads the key set, so a rotation made anywhere is published and used here too.
     pub async fn reload_keys(&self) -> Result<(), StoreError> {
-        let ring = self.db(keys::load_or_create).await?;
+        let ring = self.db(keys::load).await?;
         if let Ok(mut k) = self.keys.write() {
             *k = Arc::new(ring);
         }
@@ -158,7 +163,7 @@ fn spa_csp(html: &str) -> String {
         let Some(len) = rest[body_start..].find("</script>") else {
             break;
         };
-        let digest = openssl::sha::sha256(&rest.as_bytes()[body_start..body_start + len]);
+        let digest = crate::digest::sha256(&[&rest.as_bytes()[body_start..body_start + len]]);
         script_hashes.push_str(&format!(
             " 'sha256-{}'",
             base64::engine::general_purpose::STANDARD.encode(digest)
@@ -245,10 +250,12 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
     let static_dir = state.config.static_dir.clone();
     let document = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
     let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();
-    let csp: Arc<str> = spa_csp(index_html.as_deref().unwrap_or("")).into();
+    // Built once: checking a header value is not free, and every response carries one.
+    let csp = header::HeaderValue::from_str(&spa_csp(index_html.as_deref().unwrap_or("")))
+        .expect("the CSP is a valid header value");
     let spa_index = SpaIndex(index_html.map(web::Bytes::from));
     let server = HttpServer::new(move || {
-        let csp = Arc::clone(&csp);
+        let csp = csp.clone();
         let mut app = App::new()
             .app_data(state.clone())
             .app_data(spa_index.clone())
@@ -275,14 +282,16 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                     req.headers_mut()
                         .insert(header::HeaderName::from_static("x-request-id"), v);
                 }
-                let csp = Arc::clone(&csp);
+                let csp = if docs {
+                    header::HeaderValue::from_static(DOCS_CSP)
+                } else {
+                    csp.clone()
+                };
                 let fut = actix_web::dev::Service::call(srv, req);
                 async move {
                     let mut res = fut.await?;
-                    let value = if docs { DOCS_CSP } else { &csp };
-                    if let Ok(v) = header::HeaderValue::from_str(value) {
-                        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
-                    }
+                    res.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, csp);
                     if let Ok(v) = header::HeaderValue::from_str(&request_id) {
                         res.headers_mut()
                             .insert(header::HeaderName::from_static("x-request-id"), v);

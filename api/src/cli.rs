@@ -2,6 +2,7 @@
 
 use crate::app::{self, AppState};
 use crate::config::Config;
+use crate::oauth::keys::SigningAlg;
 use crate::oauth::secrets::SecretHasher;
 use crate::store::{self, accounts};
 use base64::Engine;
@@ -94,6 +95,15 @@ struct ServeArgs {
     /// Seconds between re-reads of the signing keys (a rotation reaches this instance within it).
     #[arg(long, env = "VITESSE_KEY_RELOAD_SECONDS", default_value_t = 30)]
     key_reload_seconds: u64,
+    /// The algorithm tokens are signed with. Changing it rotates the key at the next start;
+    /// the old key stays published until its tokens have expired.
+    #[arg(
+        long,
+        env = "VITESSE_TOKEN_SIGNING_ALG",
+        value_enum,
+        default_value = "ES256"
+    )]
+    token_signing_alg: SigningAlg,
     /// On first run, create a demo account and admin and print the credentials.
     #[arg(long, env = "VITESSE_DEMO")]
     demo: bool,
@@ -160,6 +170,14 @@ enum KeysCommand {
         /// Minutes between publishing the new key and signing with it (let JWKS caches refresh).
         #[arg(long, default_value_t = 10)]
         activate_after_minutes: i64,
+        /// The new key's algorithm (the same setting `serve` reads).
+        #[arg(
+            long,
+            env = "VITESSE_TOKEN_SIGNING_ALG",
+            value_enum,
+            default_value = "ES256"
+        )]
+        alg: SigningAlg,
     },
     /// List the keys: kid, algorithm, active from, retired at.
     List,
@@ -316,12 +334,14 @@ fn dispatch(cli: Cli) -> CliResult {
             match cmd {
                 KeysCommand::Rotate {
                     activate_after_minutes,
+                    alg,
                 } => {
                     if !(0..=24 * 60).contains(&activate_after_minutes) {
                         return Err("--activate-after-minutes must be 0–1440".into());
                     }
                     let key = crate::oauth::keys::rotate(
                         conn,
+                        alg,
                         chrono::Duration::minutes(activate_after_minutes),
                     )?;
                     println!("{}", key.kid);
@@ -368,6 +388,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         session_idle: Duration::from_secs(args.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(args.session_max_hours * 3600),
         key_reload: Duration::from_secs(args.key_reload_seconds.max(1)),
+        signing_alg: args.token_signing_alg,
     };
     let state = AppState::new(config)?;
     if args.demo {

@@ -18,6 +18,8 @@ pub struct Config {
     pub session_absolute: Duration,
     /// How often this instance re-reads the signing keys from the database.
     pub key_reload: Duration,
+    /// The algorithm new tokens are signed with; a change rotates the key at start.
+    pub signing_alg: crate::oauth::keys::SigningAlg,
 }
 
 impl Config {

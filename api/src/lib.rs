@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod metrics;
 pub mod oauth;

@@ -18,7 +18,7 @@ export async function requestToken(baseUrl, clientId, clientSecret, scope) {
 export async function verifyToken(baseUrl, accessToken, audience = 'vitesse-api') {
   const jwks = createRemoteJWKSet(new URL(`${baseUrl}/oauth2/jwks`));
   const { payload } = await jwtVerify(accessToken, jwks, {
-    issuer: baseUrl, audience, typ: 'at+jwt', algorithms: ['ES256'],
+    issuer: baseUrl, audience, typ: 'at+jwt', algorithms: ['ES256', 'RS256'],
   });
   return payload; // sub, client_id, scope, account_id, exp, ...
 }

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use vitesse_domain::wire::{Problem, Session, SignInRequest};
 
 fn hash_session_id(id: &str) -> String {
-    openssl::sha::sha256(id.as_bytes())
+    crate::digest::sha256(&[id.as_bytes()])
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

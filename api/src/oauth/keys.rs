@@ -5,10 +5,10 @@ use crate::store::{AnyConnection, StoreError, now};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::Jwk;
-use josekit::jws::ES256;
-use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
+use josekit::jws::{ES256, JwsVerifier, RS256};
 use openssl::ec::EcKey;
 use openssl::ecdsa::EcdsaSig;
+use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,29 +16,64 @@ use std::sync::Arc;
 /// How long a retired key stays in the JWKS: longer than any token it signed can live.
 pub const RETIRED_KEY_KEPT: chrono::Duration = chrono::Duration::minutes(65);
 
+/// The JWS algorithm tokens are signed with (RFC 7518 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SigningAlg {
+    /// ECDSA P-256 with SHA-256: small tokens, fast to sign. The default.
+    #[value(name = "ES256")]
+    Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 over a 2048-bit key, for verifiers that know only RSA.
+    #[value(name = "RS256")]
+    Rs256,
+}
+
+impl SigningAlg {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
+        }
+    }
+}
+
+/// The private half of the key in use, ready to sign.
+enum Signer {
+    Es256(EcKey<Private>),
+    Rs256(PKey<Private>),
+}
+
 /// The signer in use and the JWKS document, built once per key-set change.
 pub struct KeyRing {
     pub kid: String,
-    signing_key: EcKey<Private>,
+    pub alg: SigningAlg,
+    signer: Signer,
     /// base64url of the JWS header, the same for every token this key signs.
     header_b64: String,
     pub jwks_json: Arc<str>,
     /// Every published key by kid, to check our own tokens (bearer automation, introspection).
-    pub verifiers: HashMap<String, EcdsaJwsVerifier>,
+    pub verifiers: HashMap<String, Box<dyn JwsVerifier>>,
 }
 
-fn generate(active_from: chrono::NaiveDateTime) -> Result<KeyRow, StoreError> {
+fn generate(alg: SigningAlg, active_from: chrono::NaiveDateTime) -> Result<KeyRow, StoreError> {
     let err = |e: josekit::JoseError| StoreError::Other(format!("key generation: {e}"));
-    let pair = ES256.generate_key_pair().map_err(err)?;
+    let (private_pem, mut jwk) = match alg {
+        SigningAlg::Es256 => {
+            let pair = ES256.generate_key_pair().map_err(err)?;
+            (pair.to_pem_private_key(), pair.to_jwk_public_key())
+        }
+        SigningAlg::Rs256 => {
+            let pair = RS256.generate_key_pair(2048).map_err(err)?;
+            (pair.to_pem_private_key(), pair.to_jwk_public_key())
+        }
+    };
     let kid = uuid::Uuid::new_v4().simple().to_string();
-    let mut jwk = pair.to_jwk_public_key();
     jwk.set_key_id(&kid);
-    jwk.set_algorithm("ES256");
+    jwk.set_algorithm(alg.name());
     jwk.set_key_use("sig");
     Ok(KeyRow {
         kid,
-        alg: "ES256".into(),
-        private_pem: String::from_utf8(pair.to_pem_private_key())
+        alg: alg.name().into(),
+        private_pem: String::from_utf8(private_pem)
             .map_err(|e| StoreError::Other(e.to_string()))?,
         public_jwk: serde_json::to_string(jwk.as_ref())
             .map_err(|e| StoreError::Other(e.to_string()))?,
@@ -48,14 +83,37 @@ fn generate(active_from: chrono::NaiveDateTime) -> Result<KeyRow, StoreError> {
     })
 }
 
-/// Loads the published keys, creating the first one when there is none.
-pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
-    let retired_after = now() - RETIRED_KEY_KEPT;
-    let mut rows = key_store::published(conn, retired_after)?;
-    if rows.is_empty() {
-        key_store::insert(conn, &generate(now())?)?;
-        rows = key_store::published(conn, retired_after)?;
+fn verifier(row: &KeyRow) -> Option<Box<dyn JwsVerifier>> {
+    let jwk = Jwk::from_bytes(row.public_jwk.as_bytes()).ok()?;
+    match row.alg.as_str() {
+        "ES256" => Some(Box::new(ES256.verifier_from_jwk(&jwk).ok()?)),
+        "RS256" => Some(Box::new(RS256.verifier_from_jwk(&jwk).ok()?)),
+        _ => None,
     }
+}
+
+/// At start: makes sure the key that signs now (or next, after a pending rotation) uses `alg`.
+/// The first start creates the first key; a changed algorithm is a rotation with no delay, so
+/// the old key stays published for the tokens it signed.
+pub fn ensure_signer(conn: &mut AnyConnection, alg: SigningAlg) -> Result<(), StoreError> {
+    let rows = key_store::published(conn, now() - RETIRED_KEY_KEPT)?;
+    let newest = rows
+        .iter()
+        .filter(|r| r.retired_at.is_none())
+        .max_by(|a, b| (a.active_from, &a.kid).cmp(&(b.active_from, &b.kid)));
+    match newest {
+        None if rows.is_empty() => key_store::insert(conn, &generate(alg, now())?),
+        Some(row) if row.alg == alg.name() => Ok(()),
+        _ => {
+            log::info!("token signing algorithm is now {}: new key", alg.name());
+            rotate(conn, alg, chrono::Duration::zero()).map(|_| ())
+        }
+    }
+}
+
+/// Loads the published keys and picks the signer.
+pub fn load(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
+    let rows = key_store::published(conn, now() - RETIRED_KEY_KEPT)?;
     let at = now();
     // The signer: the newest key already active and not yet retired. Every instance picks the
     // same one from the same rows.
@@ -70,10 +128,17 @@ pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
                 .max_by_key(|r| r.active_from)
         })
         .ok_or_else(|| StoreError::Other("no usable signing key".into()))?;
-    let signing_key = PKey::private_key_from_pem(signer_row.private_pem.as_bytes())
-        .and_then(|k| k.ec_key())
-        .map_err(|e| StoreError::Other(format!("signing key: {e}")))?;
-    let header = serde_json::json!({ "typ": "at+jwt", "alg": "ES256", "kid": signer_row.kid });
+    let key_err = |e: openssl::error::ErrorStack| StoreError::Other(format!("signing key: {e}"));
+    let private = PKey::private_key_from_pem(signer_row.private_pem.as_bytes()).map_err(key_err)?;
+    let (alg, signer) = match signer_row.alg.as_str() {
+        "ES256" => (
+            SigningAlg::Es256,
+            Signer::Es256(private.ec_key().map_err(key_err)?),
+        ),
+        "RS256" => (SigningAlg::Rs256, Signer::Rs256(private)),
+        other => return Err(StoreError::Other(format!("unknown key algorithm {other}"))),
+    };
+    let header = serde_json::json!({ "typ": "at+jwt", "alg": alg.name(), "kid": signer_row.kid });
     let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
     let keys: Vec<serde_json::Value> = rows
         .iter()
@@ -81,14 +146,12 @@ pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
         .collect();
     let verifiers = rows
         .iter()
-        .filter_map(|r| {
-            let jwk = Jwk::from_bytes(r.public_jwk.as_bytes()).ok()?;
-            Some((r.kid.clone(), ES256.verifier_from_jwk(&jwk).ok()?))
-        })
+        .filter_map(|r| Some((r.kid.clone(), verifier(r)?)))
         .collect();
     Ok(KeyRing {
         kid: signer_row.kid.clone(),
-        signing_key,
+        alg,
+        signer,
         header_b64,
         jwks_json: serde_json::json!({ "keys": keys }).to_string().into(),
         verifiers,
@@ -98,31 +161,39 @@ pub fn load_or_create(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
 /// `keys rotate`: the next key is published at once and signs after `activate_after`.
 pub fn rotate(
     conn: &mut AnyConnection,
+    alg: SigningAlg,
     activate_after: chrono::Duration,
 ) -> Result<KeyRow, StoreError> {
-    let next = generate(now() + activate_after)?;
+    let next = generate(alg, now() + activate_after)?;
     key_store::rotate(conn, &next, now() - RETIRED_KEY_KEPT)?;
     Ok(next)
 }
 
 impl KeyRing {
-    /// A compact JWS (RFC 7515) of `claims` with this ring's signer: ES256 over SHA-256 of the
-    /// signing input, the signature as R || S (RFC 7518 §3.4). Keys come from josekit and
-    /// tokens are checked with josekit; signing goes straight to OpenSSL's ECDSA because
-    /// josekit sets up a fresh EVP signer per call, which cost a fifth of the token endpoint.
+    /// A compact JWS (RFC 7515) of `claims` with this ring's signer. ES256's signature is
+    /// R || S (RFC 7518 §3.4), RS256's PKCS #1 v1.5 (§3.3). Keys come from josekit and tokens
+    /// are checked with josekit; signing goes straight to OpenSSL because josekit sets up a
+    /// fresh EVP signer per call, which cost a fifth of the token endpoint.
     pub fn sign(
         &self,
         claims: &impl serde::Serialize,
     ) -> Result<String, openssl::error::ErrorStack> {
         let payload = serde_json::to_vec(claims).unwrap_or_default();
-        let mut jws = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        let mut jws = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
         jws.push_str(&self.header_b64);
         jws.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
-        let digest = openssl::sha::sha256(jws.as_bytes());
-        let sig = EcdsaSig::sign(&digest, &self.signing_key)?;
-        let mut raw = sig.r().to_vec_padded(32)?;
-        raw.extend_from_slice(&sig.s().to_vec_padded(32)?);
+        let raw = match &self.signer {
+            Signer::Es256(key) => {
+                let digest = crate::digest::sha256(&[jws.as_bytes()]);
+                let sig = EcdsaSig::sign(&digest, key)?;
+                let mut raw = sig.r().to_vec_padded(32)?;
+                raw.extend_from_slice(&sig.s().to_vec_padded(32)?);
+                raw
+            }
+            Signer::Rs256(key) => openssl::sign::Signer::new(MessageDigest::sha256(), key)?
+                .sign_oneshot_to_vec(jws.as_bytes())?,
+        };
         jws.push('.');
         URL_SAFE_NO_PAD.encode_string(&raw, &mut jws);
         Ok(jws)

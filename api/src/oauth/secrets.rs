@@ -26,10 +26,7 @@ pub struct SecretHasher {
 }
 
 fn digest(secret: &str) -> [u8; 32] {
-    let mut input = Vec::with_capacity(secret.len() + 16);
-    input.extend_from_slice(b"vitesse-secret\0");
-    input.extend_from_slice(secret.as_bytes());
-    openssl::sha::sha256(&input)
+    crate::digest::sha256(&[b"vitesse-secret\0", secret.as_bytes()])
 }
 
 /// What bcrypt sees: 43 ASCII characters, never a NUL, always under 72 bytes.

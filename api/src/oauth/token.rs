@@ -199,12 +199,21 @@ async fn issue(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(serde_json::json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": lifetime.as_secs(),
-            "scope": scope,
-        })))
+        .json(TokenResponse {
+            access_token: &access_token,
+            token_type: "Bearer",
+            expires_in: lifetime.as_secs(),
+            scope: &scope,
+        }))
+}
+
+/// The successful response (RFC 6749 §5.1).
+#[derive(serde::Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: &'a str,
 }
 
 /// Client authentication (RFC 6749 §2.3.1): exactly one method, then the current row and

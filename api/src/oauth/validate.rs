@@ -4,7 +4,6 @@ use crate::app::AppState;
 use crate::store::accounts::{self, Account};
 use crate::store::clients::{self as client_store, ClientRow};
 use crate::store::{StoreError, revocations};
-use josekit::jws::JwsVerifier;
 use serde_json::{Map, Value};
 use std::time::SystemTime;
 
@@ -42,7 +41,7 @@ pub async fn active_token(state: &AppState, token: &str) -> Result<Option<ValidT
     let Ok((payload, header)) = josekit::jwt::decode_with_verifier_selector(token, |h| {
         Ok(h.key_id()
             .and_then(|kid| keys.verifiers.get(kid))
-            .map(|v| v as &dyn JwsVerifier))
+            .map(|v| v.as_ref()))
     }) else {
         return Ok(None);
     };

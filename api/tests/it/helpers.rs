@@ -36,6 +36,7 @@ const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub struct TestApp {
     pub addr: String,
+    pub database_url: String,
     pub state: web::Data<AppState>,
     cleanup: Cleanup,
     server: actix_web::dev::ServerHandle,
@@ -114,8 +115,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// The app on a database this test manages itself.
 pub async fn spawn_app_on(database_url: &str) -> TestApp {
-    let url = database_url.to_owned();
-    start(url, Cleanup::Nothing, |_| {}).await
+    spawn_app_on_with(database_url, |_| {}).await
+}
+
+/// The app on a database this test manages itself, with some configuration changed.
+pub async fn spawn_app_on_with(database_url: &str, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    start(database_url.to_owned(), Cleanup::Nothing, adjust).await
 }
 
 /// The app with some configuration changed by `adjust`.
@@ -132,7 +137,7 @@ async fn start(
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let addr = format!("http://{}", listener.local_addr().expect("local addr"));
     let config = Config {
-        database_url,
+        database_url: database_url.clone(),
         pool_size: 4,
         bcrypt_cost: 4,
         issuer: addr.clone(),
@@ -141,6 +146,7 @@ async fn start(
         session_idle: Duration::from_secs(1800),
         session_absolute: Duration::from_secs(12 * 3600),
         key_reload: Duration::from_secs(30),
+        signing_alg: vitesse_api::oauth::keys::SigningAlg::Es256,
     };
     let mut config = config;
     adjust(&mut config);
@@ -162,6 +168,7 @@ async fn start(
     let server = rx.recv().expect("the server started");
     TestApp {
         addr,
+        database_url,
         state,
         cleanup,
         server,

@@ -1,12 +1,15 @@
 //! The token service beyond issuing: secret rotation, introspection, revocation, keys, throttling.
 use crate::helpers::*;
+use crate::token::verify;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use vitesse_api::oauth::keys::SigningAlg;
 
 on_both_backends!(
     secret_rotation_keeps_the_previous_secret_for_the_grace_period,
     introspection_reflects_expiry_revocation_and_client_state,
     rotated_keys_are_published_before_use_and_kept_after,
+    rs256_is_selectable_and_switching_keeps_earlier_tokens_valid,
     failed_client_authentication_is_throttled_per_address,
 );
 
@@ -274,7 +277,9 @@ async fn rotated_keys_are_published_before_use_and_kept_after(b: Backend) {
 
     // Published now, signing in ten minutes.
     let next = app
-        .db(|c| vitesse_api::oauth::keys::rotate(c, chrono::Duration::minutes(10)))
+        .db(|c| {
+            vitesse_api::oauth::keys::rotate(c, SigningAlg::Es256, chrono::Duration::minutes(10))
+        })
         .await;
     app.state.reload_keys().await.unwrap();
     assert_eq!(jwks_kids(&app).await, [old_kid.clone(), next.kid.clone()]);
@@ -286,7 +291,7 @@ async fn rotated_keys_are_published_before_use_and_kept_after(b: Backend) {
 
     // Rotated with no delay: the newest key signs; the old ones stay published for their tokens.
     let now_key = app
-        .db(|c| vitesse_api::oauth::keys::rotate(c, chrono::Duration::zero()))
+        .db(|c| vitesse_api::oauth::keys::rotate(c, SigningAlg::Es256, chrono::Duration::zero()))
         .await;
     app.state.reload_keys().await.unwrap();
     let after = access_token(&app, "shop-backend").await;
@@ -303,6 +308,58 @@ async fn rotated_keys_are_published_before_use_and_kept_after(b: Backend) {
         "old tokens still verify"
     );
     assert_eq!(introspect(&app, rs, &after).await["active"], true);
+}
+
+/// An operator switches the signing algorithm by configuration: the next start signs with a new
+/// RS256 key, every instance follows at its next key reload, and tokens signed before stay
+/// verifiable and active.
+async fn rs256_is_selectable_and_switching_keeps_earlier_tokens_valid(b: Backend) {
+    let es = spawn_app(b).await;
+    let (admin, _) = es.signed_in_admin().await;
+    new_client(&es, &admin, "shop-backend").await;
+    let before = access_token(&es, "shop-backend").await;
+    assert_eq!(verify(&es, &before).await.0["alg"], "ES256");
+
+    // A second instance of the same service (same issuer), configured for RS256.
+    let rs256 = |c: &mut vitesse_api::config::Config| {
+        c.signing_alg = SigningAlg::Rs256;
+        c.issuer = es.addr.clone();
+    };
+    let rs = spawn_app_on_with(&es.database_url, rs256).await;
+    let after = access_token(&rs, "shop-backend").await;
+    let (header, claims) = verify(&rs, &after).await;
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(claims["client_id"], "shop-backend");
+    let jwks = json(reqwest::get(rs.url("/oauth2/jwks")).await.unwrap()).await;
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["ES256", "RS256"], "the old key stays published");
+    let rsa = &jwks["keys"][1];
+    assert_eq!(rsa["kty"], "RSA");
+    assert!(rsa["d"].is_null() && rsa["p"].is_null(), "no private parts");
+
+    // The first instance follows at its next reload; both verify either token.
+    es.state.reload_keys().await.unwrap();
+    assert_eq!(
+        kid_of(&access_token(&es, "shop-backend").await),
+        kid_of(&after)
+    );
+    let caller = ("shop-backend", "correct-horse-battery");
+    for app in [&es, &rs] {
+        for token in [&before, &after] {
+            assert_eq!(introspect(app, caller, token).await["active"], true);
+        }
+    }
+
+    // Restarting with the same setting changes nothing.
+    let again = spawn_app_on_with(&es.database_url, rs256).await;
+    assert_eq!(jwks_kids(&again).await.len(), 2);
+    drop((again, rs));
 }
 
 async fn failed_client_authentication_is_throttled_per_address(b: Backend) {

@@ -71,6 +71,14 @@ async fn metrics_count_tokens_by_outcome_and_requests_carry_ids() {
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
     }
+    // The histogram's buckets are cumulative and end at the count.
+    let buckets: Vec<u64> = text
+        .lines()
+        .filter(|l| l.starts_with("vitesse_token_request_duration_seconds_bucket"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+    assert_eq!(buckets.last(), Some(&3));
     let res = reqwest::Client::new()
         .get(app.url("/healthz"))
         .header("x-request-id", "trace-123")

@@ -1,6 +1,6 @@
 use crate::helpers::*;
 use josekit::jwk::JwkSet;
-use josekit::jws::ES256;
+use josekit::jws::{ES256, JwsVerifier, RS256};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -12,8 +12,9 @@ on_both_backends!(
     metadata_describes_the_service,
 );
 
-/// Verifies `token` against the live JWKS; returns (header, claims).
-async fn verify(app: &TestApp, token: &str) -> (Value, Value) {
+/// Verifies `token` against the live JWKS with the algorithm its key names; returns
+/// (header, claims).
+pub async fn verify(app: &TestApp, token: &str) -> (Value, Value) {
     let jwks = reqwest::get(app.url("/oauth2/jwks"))
         .await
         .unwrap()
@@ -37,9 +38,13 @@ async fn verify(app: &TestApp, token: &str) -> (Value, Value) {
         .into_iter()
         .next()
         .expect("the token's kid is in the JWKS");
-    let verifier = ES256.verifier_from_jwk(jwk).unwrap();
+    let verifier: Box<dyn JwsVerifier> = match jwk.algorithm() {
+        Some("ES256") => Box::new(ES256.verifier_from_jwk(jwk).unwrap()),
+        Some("RS256") => Box::new(RS256.verifier_from_jwk(jwk).unwrap()),
+        other => panic!("unexpected key algorithm {other:?}"),
+    };
     let (payload, _) =
-        josekit::jwt::decode_with_verifier(token, &verifier).expect("signature verifies");
+        josekit::jwt::decode_with_verifier(token, &*verifier).expect("signature verifies");
     (header, Value::Object(payload.claims_set().clone()))
 }
 
