@@ -81,6 +81,16 @@ impl AppState {
     }
 }
 
+/// A request id for requests that bring none: unique within this process and, through the
+/// random start, across instances and restarts; it needs no randomness per request.
+fn new_request_id() -> String {
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let start = START.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{start:016x}{n:016x}")
+}
+
 /// Registers each route and records it in `ROUTES`, so a test can hold the OpenAPI document
 /// to exactly this set.
 macro_rules! routes {
@@ -254,6 +264,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
     let csp = header::HeaderValue::from_str(&spa_csp(index_html.as_deref().unwrap_or("")))
         .expect("the CSP is a valid header value");
     let spa_index = SpaIndex(index_html.map(web::Bytes::from));
+    let access_log = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
     let server = HttpServer::new(move || {
         let csp = csp.clone();
         let mut app = App::new()
@@ -277,7 +288,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                         !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic())
                     })
                     .map(str::to_owned)
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+                    .unwrap_or_else(new_request_id);
                 if let Ok(v) = header::HeaderValue::from_str(&request_id) {
                     req.headers_mut()
                         .insert(header::HeaderName::from_static("x-request-id"), v);
@@ -313,12 +324,14 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                         .into()
                     }),
             )
-            .wrap(
+            // The access log costs a little on every request: none of it when it is switched off.
+            .wrap(middleware::Condition::new(
+                access_log,
                 middleware::Logger::new("%a \"%r\" %s %b %Dms request_id=%{x-request-id}i")
                     .exclude("/healthz")
                     .exclude("/readyz")
                     .exclude("/metrics"),
-            )
+            ))
             .configure(routes)
             // The document at /api/openapi.json and interactive docs at /api/docs/.
             .service(

