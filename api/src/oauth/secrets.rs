@@ -6,9 +6,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::Semaphore;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 const REMEMBERED_MAX: usize = 50_000;
 
@@ -17,7 +18,10 @@ pub struct SecretHasher {
     /// stored bcrypt hash -> pre-hash of the secret that verified against it
     remembered: Mutex<HashMap<String, [u8; 32]>>,
     /// bcrypt runs at most this many at once, off the async executor
-    bcrypt_slots: Semaphore,
+    bcrypt_slots: Arc<Semaphore>,
+    /// when a verification last took the remembered path (ms since `started`)
+    last_remembered: AtomicU64,
+    started: Instant,
     slot_count: usize,
     /// verifications waiting for a slot (the bcrypt queue depth)
     waiting: AtomicUsize,
@@ -44,7 +48,9 @@ impl SecretHasher {
         Self {
             cost,
             remembered: Mutex::new(HashMap::new()),
-            bcrypt_slots: Semaphore::new(slots),
+            bcrypt_slots: Arc::new(Semaphore::new(slots)),
+            last_remembered: AtomicU64::new(0),
+            started: Instant::now(),
             slot_count: slots,
             waiting: AtomicUsize::new(0),
             dummy_hash,
@@ -59,15 +65,45 @@ impl SecretHasher {
         self.waiting.load(Ordering::Relaxed)
     }
 
-    async fn slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+    async fn slot(&self) -> OwnedSemaphorePermit {
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        let permit = self
-            .bcrypt_slots
-            .acquire()
+        let permit = Arc::clone(&self.bcrypt_slots)
+            .acquire_owned()
             .await
             .expect("semaphore never closed");
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         permit
+    }
+
+    fn millis_since_start(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Whether requests are taking the remembered path right now (one within 100 ms).
+    fn remembered_path_busy(&self) -> bool {
+        let last = self.last_remembered.load(Ordering::Relaxed);
+        last != 0 && self.millis_since_start().saturating_sub(last) < 100
+    }
+
+    fn note_remembered_hit(&self) {
+        let now = self.millis_since_start().max(1);
+        // Written at most once a millisecond: every worker shares this cache line.
+        if self.last_remembered.load(Ordering::Relaxed) != now {
+            self.last_remembered.store(now, Ordering::Relaxed);
+        }
+    }
+
+    /// Gives back a bcrypt slot. While the remembered path is busy, the slot first rests as long
+    /// as the bcrypt took, so bcrypt gets at most half of its threads' time: a storm of wrong
+    /// secrets then leaves most of the CPU to clients already verified. When the remembered path
+    /// is idle (a burst of first tokens, say), the slot is free at once.
+    fn release(&self, slot: OwnedSemaphorePermit, took: Duration) {
+        if self.remembered_path_busy() {
+            actix_web::rt::spawn(async move {
+                actix_web::rt::time::sleep(took).await;
+                drop(slot);
+            });
+        }
     }
 
     /// Hashes a new secret or password (slow by design; runs off the executor).
@@ -101,18 +137,22 @@ impl SecretHasher {
                 })
                 .unwrap_or(false);
             if hit {
+                self.note_remembered_hit();
                 return true;
             }
         }
         let target = stored.unwrap_or(&self.dummy_hash).to_owned();
         let pre = prehash(&d);
         let ok = {
-            let _slot = self.slot().await;
-            actix_web::rt::task::spawn_blocking(move || {
+            let slot = self.slot().await;
+            let began = Instant::now();
+            let ok = actix_web::rt::task::spawn_blocking(move || {
                 bcrypt::verify(pre, &target).unwrap_or(false)
             })
             .await
-            .unwrap_or(false)
+            .unwrap_or(false);
+            self.release(slot, began.elapsed());
+            ok
         };
         let ok = ok && stored.is_some();
         if let (true, Ok(mut m), Some(stored)) = (ok && remember, self.remembered.lock(), stored) {
@@ -141,6 +181,26 @@ mod tests {
         // The remembered path must not confuse them either.
         assert!(h.verify(&a, Some(&stored), true).await);
         assert!(!h.verify(&b, Some(&stored), true).await);
+    }
+
+    #[actix_web::test]
+    async fn bcrypt_slots_rest_only_while_the_remembered_path_is_busy() {
+        let h = SecretHasher::new(4);
+        let free = || h.bcrypt_slots.available_permits();
+        let stored = h.hash("right secret").await.unwrap();
+        assert!(!h.verify("wrong secret", Some(&stored), true).await);
+        assert_eq!(
+            free(),
+            h.slots(),
+            "no remembered traffic: the slot is free at once"
+        );
+
+        assert!(h.verify("right secret", Some(&stored), true).await); // bcrypt, then remembered
+        assert!(h.verify("right secret", Some(&stored), true).await); // the remembered path
+        assert!(!h.verify("wrong secret", Some(&stored), true).await);
+        assert_eq!(free(), h.slots() - 1, "the slot rests after a bcrypt");
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(free(), h.slots(), "and comes back");
     }
 
     #[actix_web::test]
