@@ -49,12 +49,16 @@ if [ ! -x e2e/node_modules/.bin/wasm-opt ] || [ ! -d e2e/node_modules/playwright
   (cd e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
 fi
 
-# --- PyPI: the SDK generator (SDK proof) and schemathesis (hostile input) --------------------
+# --- PyPI: the SDK generator (SDK proof), schemathesis (hostile input), OAuth libraries ------
 pip_want=()
 command -v openapi-python-client >/dev/null 2>&1 && openapi-python-client --version | grep -q 0.29.1 \
   || pip_want+=(openapi-python-client==0.29.1)
 command -v schemathesis >/dev/null 2>&1 && schemathesis --version | grep -q 4.32.5 \
   || pip_want+=(schemathesis==4.32.5)
+# OAuth 2.0 libraries nobody here wrote, for e2e/sdk/oauth_libraries.py
+python3 -c 'import authlib, requests_oauthlib, jwt, cryptography
+assert authlib.__version__ == "1.9.10" and jwt.__version__ == "2.15.1"' 2>/dev/null \
+  || pip_want+=(authlib==1.9.10 requests-oauthlib==2.0.0 "pyjwt[crypto]==2.15.1")
 if ((${#pip_want[@]})); then
   log "pip install ${pip_want[*]}"
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${pip_want[@]}"
