@@ -1,7 +1,8 @@
 // docs/examples run as a reader would run them: curl, Python and Node against a live server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, createAdmin, root, remember } from './harness.mjs';
@@ -36,14 +37,17 @@ before(async () => {
 });
 after(async () => { await server?.stop(); });
 
-test('the curl example', () => {
-  const out = JSON.parse(execFileSync('sh', [`${examples}/request_token.sh`], { env, encoding: 'utf8' }));
+// Asynchronous child processes only: a blocked event loop breaks fetch's keep-alive pool.
+const run = promisify(execFile);
+
+test('the curl example', async () => {
+  const out = JSON.parse((await run('sh', [`${examples}/request_token.sh`], { env })).stdout);
   assert.equal(out.scope, 'payments:read');
   assert.equal(out.expires_in, 600);
 });
 
-test('the Python example', () => {
-  const out = JSON.parse(execFileSync('python3', [`${examples}/request_token.py`], { env, encoding: 'utf8' }));
+test('the Python example', async () => {
+  const out = JSON.parse((await run('python3', [`${examples}/request_token.py`], { env })).stdout);
   assert.equal(out.token_type, 'Bearer');
   assert.equal(out.scope, 'payments:read');
 });
