@@ -30,6 +30,12 @@ pub struct Metrics {
     latency_sum_micros: AtomicU64,
 }
 
+/// The `# HELP` and `# TYPE` lines that open a metric family.
+fn describe(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
 impl Metrics {
     pub fn token_issued(&self, took: Duration) {
         self.tokens_issued.fetch_add(1, Relaxed);
@@ -66,21 +72,23 @@ impl Metrics {
         bcrypt_slots: usize,
     ) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP vitesse_tokens_issued_total Access tokens issued."
+        describe(
+            &mut out,
+            "vitesse_tokens_issued_total",
+            "counter",
+            "Access tokens issued.",
         );
-        let _ = writeln!(out, "# TYPE vitesse_tokens_issued_total counter");
         let _ = writeln!(
             out,
             "vitesse_tokens_issued_total {}",
             self.tokens_issued.load(Relaxed)
         );
-        let _ = writeln!(
-            out,
-            "# HELP vitesse_tokens_refused_total Token requests refused, by RFC 6749 error."
+        describe(
+            &mut out,
+            "vitesse_tokens_refused_total",
+            "counter",
+            "Token requests refused, by RFC 6749 error.",
         );
-        let _ = writeln!(out, "# TYPE vitesse_tokens_refused_total counter");
         for (i, reason) in REFUSAL_REASONS.iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -88,13 +96,11 @@ impl Metrics {
                 self.tokens_refused[i].load(Relaxed)
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP vitesse_token_request_duration_seconds Time to answer a token request."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE vitesse_token_request_duration_seconds histogram"
+        describe(
+            &mut out,
+            "vitesse_token_request_duration_seconds",
+            "histogram",
+            "Time to answer a token request.",
         );
         let mut cumulative = 0;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -115,11 +121,12 @@ impl Metrics {
             self.latency_sum_micros.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "vitesse_token_request_duration_seconds_count {count}");
-        let _ = writeln!(
-            out,
-            "# HELP vitesse_db_pool_connections Database connections, by state."
+        describe(
+            &mut out,
+            "vitesse_db_pool_connections",
+            "gauge",
+            "Database connections, by state.",
         );
-        let _ = writeln!(out, "# TYPE vitesse_db_pool_connections gauge");
         let _ = writeln!(
             out,
             "vitesse_db_pool_connections{{state=\"idle\"}} {}",
@@ -134,17 +141,19 @@ impl Metrics {
             out,
             "vitesse_db_pool_connections{{state=\"max\"}} {pool_max}"
         );
-        let _ = writeln!(
-            out,
-            "# HELP vitesse_bcrypt_queue_depth Secret verifications waiting for a bcrypt slot."
+        describe(
+            &mut out,
+            "vitesse_bcrypt_queue_depth",
+            "gauge",
+            "Secret verifications waiting for a bcrypt slot.",
         );
-        let _ = writeln!(out, "# TYPE vitesse_bcrypt_queue_depth gauge");
         let _ = writeln!(out, "vitesse_bcrypt_queue_depth {bcrypt_waiting}");
-        let _ = writeln!(
-            out,
-            "# HELP vitesse_bcrypt_slots bcrypt computations that may run at once."
+        describe(
+            &mut out,
+            "vitesse_bcrypt_slots",
+            "gauge",
+            "bcrypt computations that may run at once.",
         );
-        let _ = writeln!(out, "# TYPE vitesse_bcrypt_slots gauge");
         let _ = writeln!(out, "vitesse_bcrypt_slots {bcrypt_slots}");
         out
     }

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, createAdmin, root, remember } from './harness.mjs';
+import { startServer, createAdmin, signIn, createClient, root, remember } from './harness.mjs';
 
 // The example imports `jose`, which lives in e2e/node_modules: run a copy from inside e2e/.
 const examples = resolve(root, 'docs/examples');
@@ -22,17 +22,7 @@ remember(SECRET);
 before(async () => {
   server = await startServer({ VITESSE_BCRYPT_COST: '4' });
   const admin = createAdmin(server);
-  const signIn = await fetch(`${server.base}/api/v1/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  const cookie = signIn.headers.get('set-cookie').split(';')[0];
-  const res = await fetch(`${server.base}/api/v1/identity-clients`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie, origin: server.base },
-    body: JSON.stringify({ client_id: ID, client_secret: SECRET, token_duration_minutes: 10, roles: ['payments:read', 'refunds:write'] }),
-  });
-  assert.equal(res.status, 201);
+  await createClient(server, await signIn(server, admin), { client_id: ID, client_secret: SECRET, token_duration_minutes: 10, roles: ['payments:read', 'refunds:write'] });
   env = { ...process.env, VITESSE_URL: server.base, CLIENT_ID: ID, CLIENT_SECRET: SECRET };
 });
 after(async () => { await server?.stop(); });

@@ -87,3 +87,24 @@ export function createAdmin(server, { enabled = true, role = 'merchant-admin' } 
   server.cli(['user', 'create', '--account', account, '--email', email, '--role', role, '--password-stdin'], password);
   return { account, email, password };
 }
+
+/// Signs `admin` in; the headers a browser would send on later API writes (session cookie, Origin).
+export async function signIn(server, admin) {
+  const res = await fetch(`${server.base}/api/v1/session`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: admin.email, password: admin.password }),
+  });
+  if (!res.ok) throw new Error(`sign-in failed: ${res.status}`);
+  const cookie = res.headers.get('set-cookie').split(';')[0];
+  return { 'content-type': 'application/json', cookie, origin: server.base };
+}
+
+/// Creates an identity client as the signed-in admin (`headers` from signIn); its JSON.
+export async function createClient(server, headers, client) {
+  const res = await fetch(`${server.base}/api/v1/identity-clients`, {
+    method: 'POST', headers, body: JSON.stringify(client),
+  });
+  const body = await res.text();
+  if (res.status !== 201) throw new Error(`creating ${client.client_id}: ${res.status} ${body}`);
+  return JSON.parse(body);
+}

@@ -4,17 +4,13 @@
 import { test, before, after } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startServer, createAdmin } from './harness.mjs';
+import { startServer, createAdmin, signIn } from './harness.mjs';
 
 let server, cookie;
 before(async () => {
   server = await startServer({ VITESSE_BCRYPT_COST: '4' });
   const admin = createAdmin(server);
-  const res = await fetch(`${server.base}/api/v1/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  cookie = res.headers.get('set-cookie').split(';')[0];
+  ({ cookie } = await signIn(server, admin));
 });
 after(async () => { await server?.stop(); });
 

@@ -4,21 +4,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, createAdmin, remember } from './harness.mjs';
+import { startServer, createAdmin, signIn, remember } from './harness.mjs';
 
 remember('crash-secret', 'first-secret', 'second-secret');
 
 const servers = [];
 after(async () => { for (const s of servers) await s.stop(); });
-
-async function signedIn(server, admin) {
-  const res = await fetch(`${server.base}/api/v1/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  const cookie = res.headers.get('set-cookie').split(';')[0];
-  return { 'content-type': 'application/json', cookie, origin: server.base };
-}
 
 async function allClients(base, headers) {
   const items = [];
@@ -56,7 +47,7 @@ async function crashAndCheck(backend, env, dbName) {
   const first = await startServer(env);
   servers.push(first);
   const admin = createAdmin(first);
-  const headers = await signedIn(first, admin);
+  const headers = await signIn(first, admin);
   const acked = new Map(); // client id -> { id, name } as last acknowledged
   let stop = false;
   const worker = async (w) => {
@@ -90,7 +81,7 @@ async function crashAndCheck(backend, env, dbName) {
   }
   const second = await startServer(env, { dataDir: first.dataDir });
   servers.push(second);
-  const headers2 = await signedIn(second, admin);
+  const headers2 = await signIn(second, admin);
   const stored = new Map((await allClients(second.base, headers2)).map((c) => [c.client_id, c]));
   for (const [clientId, want] of acked) {
     const got = stored.get(clientId);
@@ -112,7 +103,7 @@ test('two instances on one PostgreSQL act as one', async () => {
   servers.push(a, b);
   try {
     const admin = createAdmin(a);
-    const headers = await signedIn(a, admin);
+    const headers = await signIn(a, admin);
     const made = await (await fetch(`${a.base}/api/v1/identity-clients`, {
       method: 'POST', headers,
       body: JSON.stringify({ client_id: 'two-instances', client_secret: 'first-secret', token_duration_minutes: 15, roles: ['payments:read'] }),
@@ -163,7 +154,7 @@ test('SIGTERM lets an in-flight request finish before the server exits', async (
   const server = await startServer({ VITESSE_BCRYPT_COST: '12' });
   servers.push(server);
   const admin = createAdmin(server);
-  const headers = await signedIn(server, admin);
+  const headers = await signIn(server, admin);
   const made = await fetch(`${server.base}/api/v1/identity-clients`, {
     method: 'POST', headers,
     body: JSON.stringify({ client_id: 'graceful-client', client_secret: 'graceful-secret', token_duration_minutes: 10, roles: ['payments:read'] }),

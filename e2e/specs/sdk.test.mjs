@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { resolve } from 'node:path';
-import { startServer, createAdmin, root, remember } from './harness.mjs';
+import { startServer, createAdmin, signIn, createClient, root, remember } from './harness.mjs';
 
 remember('sdk-automation-secret', 'python-sdk-secret', 'ts-sdk-secret');
 
@@ -20,16 +20,7 @@ const run = promisify(execFile);
 before(async () => {
   server = await startServer({ VITESSE_BCRYPT_COST: '4' });
   const admin = createAdmin(server);
-  const signIn = await fetch(`${server.base}/api/v1/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  const cookie = signIn.headers.get('set-cookie').split(';')[0];
-  const res = await fetch(`${server.base}/api/v1/identity-clients`, {
-    method: 'POST', headers: { 'content-type': 'application/json', cookie, origin: server.base },
-    body: JSON.stringify({ client_id: 'sdk-automation', client_secret: 'sdk-automation-secret', token_duration_minutes: 10, roles: ['identity-clients:manage', 'payments:read', 'refunds:write'] }),
-  });
-  assert.equal(res.status, 201);
+  await createClient(server, await signIn(server, admin), { client_id: 'sdk-automation', client_secret: 'sdk-automation-secret', token_duration_minutes: 10, roles: ['identity-clients:manage', 'payments:read', 'refunds:write'] });
   const t = await fetch(`${server.base}/oauth2/token`, {
     method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'sdk-automation', client_secret: 'sdk-automation-secret' }),
   });

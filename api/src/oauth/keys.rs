@@ -83,6 +83,11 @@ fn generate(alg: SigningAlg, active_from: chrono::NaiveDateTime) -> Result<KeyRo
     })
 }
 
+/// The newest of `rows` by activation (kid breaks ties): every instance picks the same one.
+fn newest<'a>(rows: impl Iterator<Item = &'a KeyRow>) -> Option<&'a KeyRow> {
+    rows.max_by(|a, b| (a.active_from, &a.kid).cmp(&(b.active_from, &b.kid)))
+}
+
 fn verifier(row: &KeyRow) -> Option<Box<dyn JwsVerifier>> {
     let jwk = Jwk::from_bytes(row.public_jwk.as_bytes()).ok()?;
     match row.alg.as_str() {
@@ -97,11 +102,7 @@ fn verifier(row: &KeyRow) -> Option<Box<dyn JwsVerifier>> {
 /// the old key stays published for the tokens it signed.
 pub fn ensure_signer(conn: &mut AnyConnection, alg: SigningAlg) -> Result<(), StoreError> {
     let rows = key_store::published(conn, now() - RETIRED_KEY_KEPT)?;
-    let newest = rows
-        .iter()
-        .filter(|r| r.retired_at.is_none())
-        .max_by(|a, b| (a.active_from, &a.kid).cmp(&(b.active_from, &b.kid)));
-    match newest {
+    match newest(rows.iter().filter(|r| r.retired_at.is_none())) {
         None if rows.is_empty() => key_store::insert(conn, &generate(alg, now())?),
         Some(row) if row.alg == alg.name() => Ok(()),
         _ => {
@@ -115,18 +116,10 @@ pub fn ensure_signer(conn: &mut AnyConnection, alg: SigningAlg) -> Result<(), St
 pub fn load(conn: &mut AnyConnection) -> Result<KeyRing, StoreError> {
     let rows = key_store::published(conn, now() - RETIRED_KEY_KEPT)?;
     let at = now();
-    // The signer: the newest key already active and not yet retired. Every instance picks the
-    // same one from the same rows.
+    // The signer: the newest key already active and not yet retired (else the newest active).
     let in_use = |r: &&KeyRow| r.active_from <= at && r.retired_at.is_none_or(|t| t > at);
-    let signer_row = rows
-        .iter()
-        .filter(in_use)
-        .max_by(|a, b| (a.active_from, &a.kid).cmp(&(b.active_from, &b.kid)))
-        .or_else(|| {
-            rows.iter()
-                .filter(|r| r.active_from <= at)
-                .max_by_key(|r| r.active_from)
-        })
+    let signer_row = newest(rows.iter().filter(in_use))
+        .or_else(|| newest(rows.iter().filter(|r| r.active_from <= at)))
         .ok_or_else(|| StoreError::Other("no usable signing key".into()))?;
     let key_err = |e: openssl::error::ErrorStack| StoreError::Other(format!("signing key: {e}"));
     let private = PKey::private_key_from_pem(signer_row.private_pem.as_bytes()).map_err(key_err)?;

@@ -1,7 +1,6 @@
 //! A whole identity client as a request makes it: every field validated, every failure named.
 
 use crate::error::{Field, FieldError, FieldErrors};
-use crate::wire::CreateClientRequest;
 use crate::{ClientId, ClientName, ClientSecret, Description, RoleSet, TokenDuration};
 use serde_json::{Map, Value};
 
@@ -27,31 +26,6 @@ pub struct ClientPatch {
     pub token_duration: Option<TokenDuration>,
     pub roles: Option<RoleSet>,
     pub enabled: Option<bool>,
-}
-
-impl TryFrom<CreateClientRequest> for NewClient {
-    type Error = FieldErrors;
-
-    fn try_from(r: CreateClientRequest) -> Result<Self, FieldErrors> {
-        let mut errs = FieldErrors::default();
-        let client_id = errs.take(ClientId::parse(&r.client_id));
-        let client_secret = errs.take(ClientSecret::parse(&r.client_secret));
-        let name = errs.take(ClientName::parse_optional(r.name.as_deref()));
-        let description = errs.take(Description::parse_optional(r.description.as_deref()));
-        let token_duration = errs.take(TokenDuration::parse(r.token_duration_minutes));
-        let roles = errs.take(RoleSet::parse(&r.roles));
-        NewClient::assemble(
-            errs,
-            (
-                client_id,
-                client_secret,
-                name,
-                description,
-                token_duration,
-                roles,
-            ),
-        )
-    }
 }
 
 /// Every field of a client, each `None` where its rule failed.
