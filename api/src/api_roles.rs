@@ -1,8 +1,8 @@
 //! The API-role catalogue, as the New Client form's role picker reads it.
 
-use crate::app::AppState;
 use crate::auth::principal;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::roles;
 use actix_web::{HttpRequest, HttpResponse, web};
 use vitesse_domain::wire::{ApiRoleList, Problem};

@@ -1,85 +1,11 @@
 //! Builds the actix App: state, routes, the SPA's static files.
 
-use crate::config::Config;
-use crate::oauth::keys::{self, KeyRing};
-use crate::oauth::secrets::SecretHasher;
-use crate::store::{self, AnyConnection, Pool, StoreError};
-use crate::throttle::Throttle;
+use crate::state::AppState;
 use crate::{api_roles, auth, clients, oauth, openapi};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use std::net::TcpListener;
-use std::sync::{Arc, RwLock};
-
-pub struct AppState {
-    pub config: Config,
-    pub pool: Pool,
-    pub hasher: SecretHasher,
-    /// Failed sign-ins per email and source address.
-    pub sign_in_throttle: Throttle,
-    /// Failed client authentications per client ID and source address.
-    pub token_throttle: Throttle,
-    pub metrics: crate::metrics::Metrics,
-    keys: RwLock<Arc<KeyRing>>,
-}
-
-impl AppState {
-    /// Connects, migrates and loads the signing keys (creating one in the configured algorithm
-    /// when none signs with it).
-    pub fn new(config: Config) -> Result<Self, StoreError> {
-        let pool = store::connect(&config.database_url, config.pool_size)?;
-        let ring = {
-            let conn = &mut *pool.get()?;
-            keys::ensure_signer(conn, config.signing_alg)?;
-            keys::load(conn)?
-        };
-        Ok(Self {
-            hasher: SecretHasher::new(config.bcrypt_cost),
-            sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
-            token_throttle: Throttle::new(20, std::time::Duration::from_secs(5 * 60)),
-            metrics: Default::default(),
-            config,
-            pool,
-            keys: RwLock::new(Arc::new(ring)),
-        })
-    }
-
-    /// Runs blocking storage work on the blocking pool with a pooled connection.
-    pub async fn db<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            let result = f(&mut conn);
-            if let Err(StoreError::Unavailable(_)) = &result {
-                conn.mark_lost();
-            }
-            result
-        })
-        .await
-        .map_err(|_| StoreError::Other("blocking task failed".into()))?
-    }
-
-    /// Re-reads the key set, so a rotation made anywhere is published and used here too.
-    pub async fn reload_keys(&self) -> Result<(), StoreError> {
-        let ring = self.db(keys::load).await?;
-        if let Ok(mut k) = self.keys.write() {
-            *k = Arc::new(ring);
-        }
-        Ok(())
-    }
-
-    pub fn keys(&self) -> Arc<KeyRing> {
-        self.keys
-            .read()
-            .map(|k| Arc::clone(&k))
-            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
-    }
-}
 
 /// A request id for requests that bring none: unique within this process and, through the
 /// random start, across instances and restarts; it needs no randomness per request.

@@ -1,9 +1,10 @@
 //! The command line: serve, and the operators' tasks (accounts, users, migrations, OpenAPI).
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::config::Config;
 use crate::oauth::keys::SigningAlg;
 use crate::oauth::secrets::SecretHasher;
+use crate::state::AppState;
 use crate::store::{self, accounts};
 use base64::Engine;
 use clap::{Parser, Subcommand, ValueEnum};

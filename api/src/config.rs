@@ -28,3 +28,23 @@ impl Config {
         self.issuer.starts_with("https://")
     }
 }
+
+impl Config {
+    /// The defaults `serve` uses, for a database and a public address: what tests and tools
+    /// start from (`Config { pool_size: 4, ..Config::new(url, issuer) }`), so a new setting
+    /// does not have to be written into every one of them.
+    pub fn new(database_url: String, issuer: String) -> Self {
+        Self {
+            database_url,
+            pool_size: 4,
+            bcrypt_cost: 12,
+            audience: "vitesse-api".into(),
+            static_dir: PathBuf::from("frontend/dist"),
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 3600),
+            key_reload: Duration::from_secs(30),
+            signing_alg: crate::oauth::keys::SigningAlg::Es256,
+            issuer,
+        }
+    }
+}

@@ -11,5 +11,6 @@ pub mod error;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod state;
 pub mod store;
 pub mod throttle;

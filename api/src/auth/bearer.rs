@@ -1,9 +1,9 @@
 //! Bearer access tokens from our own token service, for merchant automation.
 
 use super::{Caller, Principal};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::oauth::validate::active_token;
+use crate::state::AppState;
 
 /// The client behind an active token acts for its account, with the roles that the token was
 /// granted and the client still holds.

@@ -4,8 +4,8 @@
 pub mod bearer;
 pub mod session;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::audit::Actor;
 use actix_web::HttpRequest;
 use actix_web::http::Method;

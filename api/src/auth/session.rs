@@ -2,8 +2,8 @@
 //! idle and absolute expiry.
 
 use super::{Caller, Principal, SESSION_COOKIE, check_same_origin, principal, source_ip};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::accounts::{self, SessionRow};
 use crate::store::now;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};

@@ -1,8 +1,8 @@
 //! Identity-client endpoints: handlers only; the rules live in the domain crate and the store.
 
-use crate::app::AppState;
 use crate::auth::{Principal, principal};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::audit;
 use crate::store::clients::{self as client_store, ClientRow, ListQuery, SecretChange, SortKey};
 use actix_web::http::header;

@@ -2,8 +2,8 @@
 
 use super::token::{Form, authenticate, read_body};
 use super::validate::active_token;
-use crate::app::AppState;
 use crate::error::OAuthError;
+use crate::state::AppState;
 use crate::store::clients::ClientRow;
 use crate::store::revocations;
 use actix_web::http::header;

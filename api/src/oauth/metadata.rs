@@ -1,6 +1,6 @@
 //! RFC 8414 authorization-server metadata and the JWKS.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::roles;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};

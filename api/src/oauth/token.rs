@@ -1,7 +1,7 @@
 //! `POST /oauth2/token`: the client-credentials grant (RFC 6749 §4.4) issuing RFC 9068 JWTs.
 
-use crate::app::AppState;
 use crate::error::OAuthError;
+use crate::state::AppState;
 use crate::store::clients as client_store;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};

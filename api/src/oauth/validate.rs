@@ -1,6 +1,6 @@
 //! Checking our own access tokens: for bearer automation and for introspection.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::accounts::{self, Account};
 use crate::store::clients::{self as client_store, ClientRow};
 use crate::store::{StoreError, revocations};

@@ -4,9 +4,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::time::Duration;
-use vitesse_api::app::{self, AppState};
+use vitesse_api::app;
 use vitesse_api::config::Config;
+use vitesse_api::state::AppState;
 use vitesse_api::store::accounts;
 
 #[derive(Debug, Clone, Copy)]
@@ -136,19 +136,11 @@ async fn start(
 ) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let addr = format!("http://{}", listener.local_addr().expect("local addr"));
-    let config = Config {
-        database_url: database_url.clone(),
-        pool_size: 4,
+    let mut config = Config {
         bcrypt_cost: 4,
-        issuer: addr.clone(),
-        audience: "vitesse-api".into(),
         static_dir: PathBuf::from("/nonexistent"),
-        session_idle: Duration::from_secs(1800),
-        session_absolute: Duration::from_secs(12 * 3600),
-        key_reload: Duration::from_secs(30),
-        signing_alg: vitesse_api::oauth::keys::SigningAlg::Es256,
+        ..Config::new(database_url.clone(), addr.clone())
     };
-    let mut config = config;
     adjust(&mut config);
     let state = web::block(move || AppState::new(config))
         .await

@@ -63,9 +63,20 @@ impl NewClient {
 
     /// Reads a JSON body field by field, so a wrong type is reported against its field together
     /// with every other failure (serde alone stops at the first).
+    /// The members a create request may carry.
+    pub const MEMBERS: [&'static str; 6] = [
+        Field::ClientId.wire_name(),
+        Field::ClientSecret.wire_name(),
+        Field::Name.wire_name(),
+        Field::Description.wire_name(),
+        Field::TokenDuration.wire_name(),
+        Field::Roles.wire_name(),
+    ];
+
     pub fn from_json(body: &Value) -> Result<Self, FieldErrors> {
         let obj = as_object(body)?;
         let mut errs = FieldErrors::default();
+        refuse_unknown_members(obj, &Self::MEMBERS, &mut errs);
         let client_id = errs
             .take(required_string(obj, Field::ClientId))
             .and_then(|s| errs.take(ClientId::parse(&s)));
@@ -100,9 +111,21 @@ impl NewClient {
 
 impl ClientPatch {
     /// Reads a JSON merge-patch body: members present change, absent ones are kept.
+    /// The members an edit may carry.
+    pub const MEMBERS: [&'static str; 7] = [
+        Field::ClientId.wire_name(),
+        Field::ClientSecret.wire_name(),
+        Field::Name.wire_name(),
+        Field::Description.wire_name(),
+        Field::TokenDuration.wire_name(),
+        Field::Roles.wire_name(),
+        Field::Enabled.wire_name(),
+    ];
+
     pub fn from_json(body: &Value) -> Result<Self, FieldErrors> {
         let obj = as_object(body)?;
         let mut errs = FieldErrors::default();
+        refuse_unknown_members(obj, &Self::MEMBERS, &mut errs);
         let mut patch = ClientPatch::default();
         if obj.contains_key(Field::ClientId.wire_name()) {
             patch.client_id = errs
@@ -163,9 +186,12 @@ impl SecretRotation {
     pub const GRACE_FIELD: &'static str = "previous_secret_grace_minutes";
     pub const GRACE_RULE: &'static str = "Grace period must be 0–10080 minutes (at most 7 days)";
 
+    pub const MEMBERS: [&'static str; 2] = [Field::ClientSecret.wire_name(), Self::GRACE_FIELD];
+
     pub fn from_json(body: &Value) -> Result<Self, FieldErrors> {
         let obj = as_object(body)?;
         let mut errs = FieldErrors::default();
+        refuse_unknown_members(obj, &Self::MEMBERS, &mut errs);
         let secret = errs
             .take(required_string(obj, Field::ClientSecret))
             .and_then(|s| errs.take(ClientSecret::parse(&s)));
@@ -202,6 +228,20 @@ fn as_object(body: &Value) -> Result<&Map<String, Value>, FieldErrors> {
             message: "The request body must be a JSON object".into(),
         }])
     })
+}
+
+/// A member the contract does not name is an error, never silently dropped: a misspelt
+/// `token_duration` must not create a client with another lifetime than its author meant.
+pub fn refuse_unknown_members(obj: &Map<String, Value>, known: &[&str], errs: &mut FieldErrors) {
+    for key in obj.keys().filter(|k| !known.contains(&k.as_str())) {
+        errs.push(FieldError {
+            field: key.clone(),
+            message: format!(
+                "{key} is not a field of this request; the fields are {}",
+                known.join(", ")
+            ),
+        });
+    }
 }
 
 fn required_string(obj: &Map<String, Value>, f: Field) -> Result<String, FieldError> {
@@ -371,6 +411,28 @@ mod tests {
         .unwrap_err();
         assert_eq!(errs.0.len(), 2);
         assert!(SecretRotation::from_json(&json!({"previous_secret_grace_minutes": -1})).is_err());
+    }
+
+    #[test]
+    fn unknown_members_are_named_and_refused() {
+        let mut body = valid();
+        body.as_object_mut()
+            .unwrap()
+            .remove("token_duration_minutes");
+        body["token_duration"] = json!(45);
+        let errs = NewClient::from_json(&body).unwrap_err();
+        let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["token_duration", "token_duration_minutes"]);
+        assert!(
+            errs.0[0]
+                .message
+                .starts_with("token_duration is not a field")
+        );
+        let errs = ClientPatch::from_json(&json!({"enabeld": false})).unwrap_err();
+        assert_eq!(errs.0[0].field, "enabeld");
+        let errs = SecretRotation::from_json(&json!({"client_secret": "new-secret", "grace": 5}))
+            .unwrap_err();
+        assert_eq!(errs.0[0].field, "grace");
     }
 
     #[test]

@@ -7,7 +7,11 @@ mod client_name;
 mod client_secret;
 mod description;
 mod error;
+mod identity_client;
+pub mod listing;
 mod roles;
+#[cfg(feature = "openapi")]
+pub mod schema;
 mod text;
 mod token_duration;
 pub mod wire;
@@ -18,6 +22,10 @@ pub use client_name::ClientName;
 pub use client_secret::ClientSecret;
 pub use description::Description;
 pub use error::{Field, FieldError, FieldErrors};
+pub use identity_client::{
+    ClientChanges, IdentityClient, PreviousSecret, RoleNotHeld, Scope, SecretHash, SecretState,
+};
+pub use listing::{ClientListQuery, ClientListing, EventListQuery, SortKey};
 pub use roles::{RoleName, RoleSet};
 pub use token_duration::TokenDuration;
 

@@ -7,43 +7,25 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-/// Creates an identity client. The secret is accepted here and never returned again.
+/// Creates an identity client. The secret is accepted here and never returned again. A member
+/// the contract does not name is refused (422), so a misspelt field cannot be silently ignored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CreateClientRequest {
-    /// Unique across the Vitesse platform; letters, digits and `-._~`.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 6,
-            max_length = 100,
-            pattern = "^[A-Za-z0-9._~-]{6,100}$",
-            example = "shop-backend"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::client_id))]
     pub client_id: String,
-    /// Used with the client ID to authenticate. Stored as a hash; cannot be viewed after creation.
-    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, format = Password, example = "correct-horse-battery"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::client_secret))]
     pub client_secret: String,
-    /// Optional label for your reference.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 3, max_length = 100, example = "Shop backend")
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::name))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Optional description.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 1000, example = "Creates payments from the web shop")
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::description))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Token lifetime in minutes.
-    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 60, example = 30))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::token_duration))]
     pub token_duration_minutes: i64,
-    /// API roles assigned to the client; at least one, from the catalogue.
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, example = json!(["payments:write"])))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::roles))]
     pub roles: Vec<String>,
 }
 
@@ -79,16 +61,13 @@ pub struct IdentityClient {
 /// Sets a new secret. The previous one may keep working for a grace period so that
 /// deployments can switch over without downtime; at most one previous secret is kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RotateSecretRequest {
-    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, format = Password))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::new_secret))]
     pub client_secret: String,
-    /// Minutes the previous secret keeps working: 0 (default, stops at once) to 10080 (7 days).
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(minimum = 0, maximum = 10080, example = 1440)
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::grace_minutes))]
     pub previous_secret_grace_minutes: i64,
 }
 
@@ -102,36 +81,53 @@ pub struct IdentityClientList {
     pub next_cursor: Option<String>,
 }
 
-/// Edits a client (JSON merge patch): only the members present change. `client_secret`
-/// present replaces the secret; `enabled` enables or disables the client.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Edits a client (JSON merge patch, RFC 7396): only the members present change; `null` clears
+/// the name or the description. `client_secret` present replaces the secret; `enabled` enables
+/// or disables the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct UpdateClientRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 6, max_length = 100, pattern = "^[A-Za-z0-9._~-]{6,100}$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::client_id))]
     pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 100, format = Password))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::client_secret_edit))]
     pub client_secret: Option<String>,
-    /// `null` or blank clears the name.
+    /// Absent: unchanged; `Some(None)` (JSON `null`): cleared.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::name_edit))]
+    pub name: Option<Option<String>>,
+    /// Absent: unchanged; `Some(None)` (JSON `null`): cleared.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::description_edit))]
+    pub description: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 100))]
-    pub name: Option<String>,
-    /// `null` or blank clears the description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 60))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::token_duration))]
     pub token_duration_minutes: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::roles))]
     pub roles: Option<Vec<String>>,
+    /// `false` disables the client: it gets no tokens and its tokens stop working.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+}
+
+/// A member that is present, even as `null`, is `Some` (merge-patch: `null` clears).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Who made a change.
@@ -186,6 +182,7 @@ pub struct ApiRoleList {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SignInRequest {
     #[cfg_attr(feature = "openapi", schema(example = "admin@example.com"))]

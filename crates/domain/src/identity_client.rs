@@ -1,0 +1,396 @@
+//! The identity client as the service keeps it: validated fields, its secret state, and the
+//! rules that read them — which stored secrets a presented one may match, what scope a token
+//! gets, how long it lives, what an edit changes and what the audit trail records.
+
+use crate::error::Field;
+use crate::{ClientId, ClientName, ClientPatch, Description, NewClient, RoleSet, TokenDuration};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value, json};
+
+/// What verifies a secret (a bcrypt hash today), never the secret itself. `Debug` is redacted:
+/// a hash is still material an attacker could grind on offline.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn new(hash: String) -> Self {
+        Self(hash)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretHash(<redacted>)")
+    }
+}
+
+/// The secret a rotation replaced, and until when it keeps working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub hash: SecretHash,
+    pub valid_until: DateTime<Utc>,
+}
+
+/// A client's secrets: the current one and, during a rotation's grace period, one previous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretState {
+    pub current: SecretHash,
+    pub previous: Option<PreviousSecret>,
+}
+
+impl SecretState {
+    pub fn new(current: SecretHash) -> Self {
+        Self {
+            current,
+            previous: None,
+        }
+    }
+
+    /// Until when the previous secret still works, if it still does at `now`.
+    pub fn previous_valid_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.previous
+            .as_ref()
+            .map(|p| p.valid_until)
+            .filter(|t| *t > now)
+    }
+
+    /// The stored secrets a presented one may match at `now`: the current one first, then the
+    /// previous one while its grace period lasts.
+    pub fn accepted_at(&self, now: DateTime<Utc>) -> impl Iterator<Item = &SecretHash> {
+        let previous = self
+            .previous
+            .as_ref()
+            .filter(|p| p.valid_until > now)
+            .map(|p| &p.hash);
+        std::iter::once(&self.current).chain(previous)
+    }
+
+    /// A new secret. With a grace period the one it replaces keeps working until `now + grace`
+    /// (an earlier previous secret is dropped: at most one is kept); without, it stops at once.
+    pub fn replace(&mut self, new: SecretHash, grace: Option<Duration>, now: DateTime<Utc>) {
+        let old = std::mem::replace(&mut self.current, new);
+        self.previous = grace
+            .filter(|g| *g > Duration::zero())
+            .map(|g| PreviousSecret {
+                hash: old,
+                valid_until: now + g,
+            });
+    }
+}
+
+/// The scope a token carries: role names, space-separated (RFC 6749 §3.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope(String);
+
+impl Scope {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn contains(&self, role: &str) -> bool {
+        self.0.split(' ').any(|r| r == role)
+    }
+}
+
+/// A requested scope names a role the client does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleNotHeld(pub String);
+
+impl std::fmt::Display for RoleNotHeld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "The client does not hold the role {}", self.0)
+    }
+}
+
+/// An identity client. It can only be built from valid parts, so everything that reads it
+/// (the token path, the API's responses, the audit trail) can trust its fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityClient {
+    /// Immutable server-assigned id.
+    pub id: String,
+    pub account_id: String,
+    pub client_id: ClientId,
+    pub name: Option<ClientName>,
+    pub description: Option<Description>,
+    pub token_duration: TokenDuration,
+    pub roles: RoleSet,
+    pub enabled: bool,
+    pub secret: SecretState,
+    /// Advances with every change; the API's ETag.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// What an edit changed, as the audit trail records it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientChanges {
+    /// Field -> `{"from": old, "to": new}` for the ordinary fields.
+    pub edited: Map<String, Value>,
+    /// `Some(new state)` when the client was enabled or disabled.
+    pub enabled: Option<bool>,
+    pub secret_changed: bool,
+}
+
+impl ClientChanges {
+    pub fn is_empty(&self) -> bool {
+        self.edited.is_empty() && self.enabled.is_none() && !self.secret_changed
+    }
+}
+
+impl IdentityClient {
+    /// A new client from a validated request: enabled at once, version 1.
+    pub fn create(
+        id: String,
+        account_id: String,
+        new: &NewClient,
+        secret: SecretHash,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            account_id,
+            client_id: new.client_id.clone(),
+            name: new.name.clone(),
+            description: new.description.clone(),
+            token_duration: new.token_duration,
+            roles: new.roles.clone(),
+            enabled: true,
+            secret: SecretState::new(secret),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            last_used_at: None,
+        }
+    }
+
+    /// Applies an edit's ordinary fields and status. The secret is not here: it arrives as a
+    /// hash through [`SecretState::replace`] (an edit's new secret stops the old one at once).
+    pub fn apply(&mut self, patch: &ClientPatch) {
+        if let Some(v) = &patch.client_id {
+            self.client_id = v.clone();
+        }
+        if let Some(v) = &patch.name {
+            self.name = v.clone();
+        }
+        if let Some(v) = &patch.description {
+            self.description = v.clone();
+        }
+        if let Some(v) = patch.token_duration {
+            self.token_duration = v;
+        }
+        if let Some(v) = &patch.roles {
+            self.roles = v.clone();
+        }
+        if let Some(v) = patch.enabled {
+            self.enabled = v;
+        }
+    }
+
+    /// What changed from `before` to `self`, for the audit trail (never secret material).
+    pub fn changes_since(&self, before: &IdentityClient) -> ClientChanges {
+        let (old, new) = (before.audited_fields(), self.audited_fields());
+        let edited = new
+            .iter()
+            .filter(|(k, v)| old.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), json!({ "from": old[k], "to": v })))
+            .collect();
+        ClientChanges {
+            edited,
+            enabled: (self.enabled != before.enabled).then_some(self.enabled),
+            secret_changed: self.secret != before.secret,
+        }
+    }
+
+    /// The audit view of the ordinary fields, by their wire names.
+    pub fn audited_fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert(
+            Field::ClientId.wire_name().into(),
+            json!(self.client_id.as_str()),
+        );
+        m.insert(
+            Field::Name.wire_name().into(),
+            json!(self.name.as_ref().map(ClientName::as_str)),
+        );
+        m.insert(
+            Field::Description.wire_name().into(),
+            json!(self.description.as_ref().map(Description::as_str)),
+        );
+        m.insert(
+            Field::TokenDuration.wire_name().into(),
+            json!(self.token_duration.minutes()),
+        );
+        m.insert(Field::Roles.wire_name().into(), json!(self.roles.names()));
+        m
+    }
+
+    /// The scope of a token for `requested` (the token request's `scope`): absent or blank
+    /// means every role the client holds; otherwise each requested role must be held.
+    pub fn grant_scope(&self, requested: Option<&str>) -> Result<Scope, RoleNotHeld> {
+        let requested = requested.map(str::trim).filter(|s| !s.is_empty());
+        let Some(requested) = requested else {
+            return Ok(Scope(self.roles.names().join(" ")));
+        };
+        let mut asked: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+        asked.sort_unstable();
+        asked.dedup();
+        if let Some(missing) = asked.iter().find(|s| !self.roles.contains(s)) {
+            return Err(RoleNotHeld((*missing).to_owned()));
+        }
+        Ok(Scope(asked.join(" ")))
+    }
+
+    /// The roles a token of this client may use now: those its scope names that the client
+    /// still holds (a role removed since the token was issued no longer counts).
+    pub fn roles_within(&self, scope: &str) -> Vec<String> {
+        let granted: Vec<&str> = scope.split(' ').collect();
+        self.roles
+            .iter()
+            .map(|r| r.as_str())
+            .filter(|r| granted.contains(r))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// How long its tokens live.
+    pub fn token_lifetime(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.token_duration.seconds() as u64)
+    }
+
+    /// "Last used" is written at most once a minute: whether a use at `now` needs recording.
+    pub fn last_use_is_stale(&self, now: DateTime<Utc>) -> bool {
+        self.last_used_at
+            .is_none_or(|t| now - t >= Duration::minutes(1))
+    }
+
+    /// The client as the API shows it (no secret material, by design).
+    pub fn to_wire(&self, now: DateTime<Utc>) -> crate::wire::IdentityClient {
+        crate::wire::IdentityClient {
+            id: self.id.clone(),
+            client_id: self.client_id.as_str().to_owned(),
+            name: self.name.as_ref().map(|n| n.as_str().to_owned()),
+            description: self.description.as_ref().map(|d| d.as_str().to_owned()),
+            token_duration_minutes: self.token_duration.minutes(),
+            roles: self.roles.names(),
+            enabled: self.enabled,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            last_used_at: self.last_used_at,
+            previous_secret_expires_at: self.secret.previous_valid_until(now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> IdentityClient {
+        let new = NewClient::from_json(&json!({
+            "client_id": "shop-backend",
+            "client_secret": "s3cret-value",
+            "token_duration_minutes": 15,
+            "roles": ["refunds:write", "payments:read"]
+        }))
+        .unwrap();
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        IdentityClient::create(
+            "pk".into(),
+            "acc".into(),
+            &new,
+            SecretHash::new("h1".into()),
+            at,
+        )
+    }
+
+    #[test]
+    fn scope_defaults_to_every_role_and_refuses_roles_not_held() {
+        let c = client();
+        assert_eq!(
+            c.grant_scope(None).unwrap().as_str(),
+            "payments:read refunds:write"
+        );
+        assert_eq!(
+            c.grant_scope(Some("  ")).unwrap().as_str(),
+            "payments:read refunds:write"
+        );
+        assert_eq!(
+            c.grant_scope(Some("refunds:write payments:read refunds:write"))
+                .unwrap()
+                .as_str(),
+            "payments:read refunds:write"
+        );
+        assert_eq!(
+            c.grant_scope(Some("payments:read payouts:read")),
+            Err(RoleNotHeld("payouts:read".into()))
+        );
+    }
+
+    #[test]
+    fn token_lifetime_is_the_duration_in_seconds() {
+        assert_eq!(client().token_lifetime().as_secs(), 15 * 60);
+    }
+
+    #[test]
+    fn the_previous_secret_works_only_during_its_grace_period() {
+        let mut c = client();
+        let now = c.created_at;
+        c.secret.replace(
+            SecretHash::new("h2".into()),
+            Some(Duration::minutes(10)),
+            now,
+        );
+        let accepted: Vec<&str> = c.secret.accepted_at(now).map(SecretHash::as_str).collect();
+        assert_eq!(accepted, ["h2", "h1"]);
+        assert_eq!(
+            c.secret.previous_valid_until(now),
+            Some(now + Duration::minutes(10))
+        );
+        let later = now + Duration::minutes(10);
+        assert_eq!(c.secret.accepted_at(later).count(), 1);
+        assert_eq!(c.secret.previous_valid_until(later), None);
+        // Without grace the replaced secret stops at once, and no older one survives.
+        c.secret.replace(SecretHash::new("h3".into()), None, now);
+        assert_eq!(c.secret.accepted_at(now).count(), 1);
+    }
+
+    #[test]
+    fn changes_name_edited_fields_status_and_secret_but_no_secret_material() {
+        let before = client();
+        let mut after = before.clone();
+        let patch =
+            ClientPatch::from_json(&json!({"token_duration_minutes": 30, "enabled": false}))
+                .unwrap();
+        after.apply(&patch);
+        after
+            .secret
+            .replace(SecretHash::new("h2".into()), None, before.created_at);
+        let ch = after.changes_since(&before);
+        assert_eq!(
+            ch.edited,
+            json!({"token_duration_minutes": {"from": 15, "to": 30}})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(ch.enabled, Some(false));
+        assert!(ch.secret_changed);
+        assert!(!format!("{ch:?}{after:?}").contains("h2"));
+        assert!(before.changes_since(&before).is_empty());
+    }
+
+    #[test]
+    fn roles_within_a_scope_are_those_still_held() {
+        let c = client();
+        assert_eq!(
+            c.roles_within("payments:read payouts:read"),
+            ["payments:read"]
+        );
+    }
+}
