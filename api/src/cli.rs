@@ -4,9 +4,10 @@ use crate::app;
 use crate::config::Config;
 use crate::oauth::keys::SigningAlg;
 use crate::oauth::secrets::SecretHasher;
+use crate::service::operator;
 use crate::state::AppState;
-use crate::store::{self, accounts};
-use base64::Engine;
+use crate::store;
+use crate::telemetry::{self, LogFormat};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -42,12 +43,6 @@ struct Cli {
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Subcommand)]
@@ -207,20 +202,7 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut logger =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
-    if let LogFormat::Json = cli.log_format {
-        logger.format(|buf, record| {
-            let line = serde_json::json!({
-                "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "level": record.level().as_str(),
-                "target": record.target(),
-                "message": record.args().to_string(),
-            });
-            writeln!(buf, "{line}")
-        });
-    }
-    logger.init();
+    telemetry::init(cli.log_format);
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -241,41 +223,27 @@ fn database_url(cli: &Cli) -> String {
 
 fn dispatch(cli: Cli) -> CliResult {
     let url = database_url(&cli);
+    // Every operator command but `openapi` works on the database, migrated first.
+    let connect = || -> Result<store::Pool, store::StoreError> { store::connect(&url, 1) };
     match cli.command {
         Command::Openapi => {
             print!("{}", crate::openapi::document());
-            Ok(())
         }
         Command::Migrate => {
-            store::connect(&url, 1)?;
+            connect()?;
             eprintln!("migrations applied");
-            Ok(())
         }
         Command::Account(AccountCommand::Create {
             name,
             identity_clients,
         }) => {
-            let name = name.trim();
-            if name.is_empty() {
-                return Err("--name must not be empty".into());
-            }
-            let pool = store::connect(&url, 1)?;
-            let account = accounts::create_account(
-                &mut *pool.get()?,
-                name,
-                matches!(identity_clients, Toggle::Enabled),
-            )?;
+            let enabled = matches!(identity_clients, Toggle::Enabled);
+            let account = operator::create_account(&mut *connect()?.get()?, &name, enabled)?;
             println!("{}", account.id);
-            Ok(())
         }
         Command::Account(AccountCommand::SetIdentityClients { account, state }) => {
-            let pool = store::connect(&url, 1)?;
-            accounts::set_identity_clients_enabled(
-                &mut *pool.get()?,
-                &account,
-                matches!(state, Toggle::Enabled),
-            )?;
-            Ok(())
+            let enabled = matches!(state, Toggle::Enabled);
+            operator::set_identity_clients(&mut *connect()?.get()?, &account, enabled)?;
         }
         Command::User(UserCommand::Create {
             account,
@@ -283,98 +251,72 @@ fn dispatch(cli: Cli) -> CliResult {
             role,
             password_stdin,
         }) => {
-            if !email.contains('@') || email.trim().len() < 3 {
-                return Err("--email must be an email address".into());
-            }
             let (password, generated) = if password_stdin {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
-                let p = s.trim_end_matches(['\r', '\n']).to_owned();
-                if p.chars().count() < 12 {
-                    return Err("the password must be at least 12 characters".into());
-                }
-                (p, false)
+                (s.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
-                (generate_password()?, true)
+                (operator::generate_password()?, true)
             };
-            let pool = store::connect(&url, 1)?;
-            let hash = SecretHasher::new(cli.bcrypt_cost).hash_blocking(&password)?;
-            let user =
-                accounts::create_user(&mut *pool.get()?, &account, &email, role.as_str(), &hash)?;
+            // The rules first: nothing is stored, or connected to, for a refused request.
+            operator::normalise_email(&email)?;
+            let hasher = SecretHasher::new(cli.bcrypt_cost);
+            let user = operator::create_user(
+                &mut *connect()?.get()?,
+                &hasher,
+                &account,
+                &email,
+                role.as_str(),
+                &password,
+            )?;
             if generated {
                 println!("{}\t{}", user.email, password);
             } else {
                 println!("{}", user.id);
             }
-            Ok(())
         }
         Command::Role(cmd) => {
-            let pool = store::connect(&url, 1)?;
+            let pool = connect()?;
             let conn = &mut *pool.get()?;
             match cmd {
                 RoleCommand::Create { name, description } => {
-                    let name = vitesse_domain::RoleName::parse(&name)?;
-                    if description.trim().is_empty() {
-                        return Err("--description must not be empty".into());
-                    }
-                    store::roles::create(conn, &name, description.trim())?;
+                    operator::create_role(conn, &name, &description)?;
                 }
                 RoleCommand::List => {
-                    for (name, description, retired) in store::roles::list_all(conn)? {
-                        println!(
-                            "{name}\t{}\t{description}",
-                            if retired { "retired" } else { "active" }
-                        );
+                    for (name, description, retired) in operator::list_roles(conn)? {
+                        let state = if retired { "retired" } else { "active" };
+                        println!("{name}\t{state}\t{description}");
                     }
                 }
-                RoleCommand::Retire { name } => store::roles::retire(conn, &name)?,
+                RoleCommand::Retire { name } => operator::retire_role(conn, &name)?,
             }
-            Ok(())
         }
         Command::Keys(cmd) => {
-            let pool = store::connect(&url, 1)?;
+            let pool = connect()?;
             let conn = &mut *pool.get()?;
             match cmd {
                 KeysCommand::Rotate {
                     activate_after_minutes,
                     alg,
                 } => {
-                    if !(0..=24 * 60).contains(&activate_after_minutes) {
-                        return Err("--activate-after-minutes must be 0–1440".into());
-                    }
-                    let key = crate::oauth::keys::rotate(
-                        conn,
-                        alg,
-                        chrono::Duration::minutes(activate_after_minutes),
-                    )?;
+                    let key = operator::rotate_key(conn, alg, activate_after_minutes)?;
                     println!("{}", key.kid);
                 }
                 KeysCommand::List => {
-                    for k in store::keys::all(conn)? {
+                    for k in operator::list_keys(conn)? {
                         let retired = k
                             .retired_at
                             .map(|t| t.and_utc().to_rfc3339())
                             .unwrap_or_else(|| "-".into());
-                        println!(
-                            "{}\t{}\t{}\t{}",
-                            k.kid,
-                            k.alg,
-                            k.active_from.and_utc().to_rfc3339(),
-                            retired
-                        );
+                        let active = k.active_from.and_utc().to_rfc3339();
+                        println!("{}\t{}\t{active}\t{retired}", k.kid, k.alg);
                     }
                 }
             }
-            Ok(())
         }
-        Command::Serve(args) => serve(url, cli.bcrypt_cost, &cli.data_dir, args),
+        Command::Serve(args) => serve(url, cli.bcrypt_cost, &cli.data_dir, args)?,
     }
-}
-
-fn generate_password() -> Result<String, openssl::error::ErrorStack> {
-    let mut buf = [0u8; 18];
-    openssl::rand::rand_bytes(&mut buf)?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+    Ok(())
 }
 
 fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> CliResult {
@@ -400,7 +342,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
     if args.demo {
         demo_setup(&state, data_dir)?;
     }
-    log::info!("Vitesse Identity listening on {}", state.config.issuer);
+    tracing::info!(issuer = %state.config.issuer, "Vitesse Identity listening");
     println!("Vitesse Identity is running: open {}/", state.config.issuer);
     std::io::stdout().flush()?;
     actix_web::rt::System::new()
@@ -413,17 +355,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
 fn demo_setup(state: &AppState, data_dir: &Path) -> CliResult {
     let creds_file = data_dir.join("demo-admin.txt");
     let mut conn = state.pool.get()?;
-    if accounts::count_accounts(&mut conn)? == 0 {
-        let account = accounts::create_account(&mut conn, "Demo Merchant", true)?;
-        let password = generate_password()?;
-        let hash = state.hasher.hash_blocking(&password)?;
-        accounts::create_user(
-            &mut conn,
-            &account.id,
-            "admin@example.com",
-            user_role::MERCHANT_ADMIN,
-            &hash,
-        )?;
+    if let Some(password) = operator::demo_admin(&mut conn, &state.hasher)? {
         std::fs::create_dir_all(data_dir)?;
         let text = format!("email: admin@example.com\npassword: {password}\n");
         write_private(&creds_file, &text)?;

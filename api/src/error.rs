@@ -1,11 +1,20 @@
-//! One error type for the REST API (RFC 9457 problem+json) and one for the token service
-//! (RFC 6749 §5.2).
+//! What can go wrong, in the service's terms: `ApiError` for the REST API (rendered as RFC 9457
+//! problem+json) and `OAuthError` for the token service (rendered as RFC 6749 §5.2). No HTTP
+//! framework here: `http::respond` turns both into responses, and logs their causes once.
 
 use crate::store::StoreError;
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, ResponseError};
 use vitesse_domain::wire::{Problem, problem_type as pt};
 use vitesse_domain::{FieldError, FieldErrors};
+
+/// Why something failed on our side: kept for the log line, never shown to the caller.
+#[derive(Debug, Clone)]
+pub struct Cause(pub String);
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -19,17 +28,57 @@ pub enum ApiError {
     Conflict(FieldError),
     PreconditionFailed,
     Throttled(u64),
-    Unavailable,
-    Internal,
+    /// The database cannot be reached right now.
+    Unavailable(Cause),
+    Internal(Cause),
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self)
+        write!(f, "{self:?}")
     }
 }
 
+impl std::error::Error for ApiError {}
+
 impl ApiError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(Cause(cause.to_string()))
+    }
+
+    /// One failing query parameter or body member.
+    pub fn field(field: &str, message: &str) -> Self {
+        ApiError::Validation(FieldErrors(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }]))
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Validation(_) => 422,
+            ApiError::Malformed(_) => 400,
+            ApiError::Unauthenticated => 401,
+            ApiError::Forbidden(_) | ApiError::FeatureDisabled => 403,
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::Conflict(_) => 409,
+            ApiError::PreconditionFailed => 412,
+            ApiError::Throttled(_) => 429,
+            ApiError::Unavailable(_) => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// Seconds the caller should wait before trying again, where that is known.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Throttled(secs) => Some(*secs),
+            ApiError::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
+
     pub fn problem(&self) -> Problem {
         let (type_, title, detail, errors) = match self {
             ApiError::Validation(e) => (
@@ -82,55 +131,21 @@ impl ApiError {
                 Some("Wait and try again.".into()),
                 vec![],
             ),
-            ApiError::Unavailable => (
+            ApiError::Unavailable(_) => (
                 pt::UNAVAILABLE,
                 "Temporarily unavailable",
                 Some("The service cannot reach its database; try again shortly.".into()),
                 vec![],
             ),
-            ApiError::Internal => (pt::INTERNAL, "Internal error", None, vec![]),
+            ApiError::Internal(_) => (pt::INTERNAL, "Internal error", None, vec![]),
         };
         Problem {
             type_: type_.into(),
             title: title.into(),
-            status: self.status_code().as_u16(),
+            status: self.status(),
             detail,
             errors,
         }
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::FeatureDisabled => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status_code());
-        res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        res.insert_header((header::CACHE_CONTROL, "no-store"));
-        match self {
-            ApiError::Throttled(secs) => {
-                res.insert_header((header::RETRY_AFTER, secs.to_string()));
-            }
-            ApiError::Unavailable => {
-                res.insert_header((header::RETRY_AFTER, "5"));
-            }
-            _ => {}
-        }
-        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }
 
@@ -140,124 +155,111 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(f) => ApiError::Conflict(f),
             StoreError::Stale => ApiError::PreconditionFailed,
-            StoreError::BadCursor => ApiError::Validation(FieldErrors(vec![FieldError {
-                field: "cursor".into(),
-                message: "The cursor is not valid; start again from the first page".into(),
-            }])),
+            StoreError::BadCursor => ApiError::field(
+                "cursor",
+                "The cursor is not valid; start again from the first page",
+            ),
             StoreError::Invalid(f) => ApiError::Validation(f),
-            StoreError::Unavailable(msg) => {
-                log::warn!("database unavailable: {msg}");
-                ApiError::Unavailable
-            }
-            StoreError::Other(msg) => {
-                log::error!("storage error: {msg}");
-                ApiError::Internal
-            }
+            StoreError::Unavailable(msg) => ApiError::Unavailable(Cause(msg)),
+            StoreError::Other(msg) => ApiError::Internal(Cause(msg)),
         }
     }
 }
 
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(_: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal
+/// The error codes of RFC 6749 §5.2 (and RFC 6750's for a temporarily unavailable server):
+/// every refusal of the token service is one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidScope,
+    UnsupportedGrantType,
+    TemporarilyUnavailable,
+    ServerError,
+}
+
+impl OAuthErrorCode {
+    pub const ALL: [OAuthErrorCode; 6] = [
+        OAuthErrorCode::InvalidRequest,
+        OAuthErrorCode::InvalidClient,
+        OAuthErrorCode::InvalidScope,
+        OAuthErrorCode::UnsupportedGrantType,
+        OAuthErrorCode::TemporarilyUnavailable,
+        OAuthErrorCode::ServerError,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OAuthErrorCode::InvalidRequest => "invalid_request",
+            OAuthErrorCode::InvalidClient => "invalid_client",
+            OAuthErrorCode::InvalidScope => "invalid_scope",
+            OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            OAuthErrorCode::ServerError => "server_error",
+        }
+    }
+
+    /// The status RFC 6749 §5.2 gives each code.
+    pub const fn status(self) -> u16 {
+        match self {
+            OAuthErrorCode::InvalidClient => 401,
+            OAuthErrorCode::TemporarilyUnavailable => 503,
+            OAuthErrorCode::ServerError => 500,
+            _ => 400,
+        }
     }
 }
 
-/// An RFC 6749 §5.2 error response.
+/// An RFC 6749 §5.2 error.
 #[derive(Debug)]
 pub struct OAuthError {
-    pub error: &'static str,
+    pub code: OAuthErrorCode,
     pub description: String,
-    pub status: StatusCode,
+    /// When the code's own status is not the right one (413 for a large body, 429 for a
+    /// throttled caller).
+    pub status: Option<u16>,
     pub retry_after: Option<u64>,
+    /// Why it failed on our side (server_error, temporarily_unavailable): logged, not sent.
+    pub cause: Option<Cause>,
 }
 
 impl OAuthError {
-    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
-        let status = match error {
-            "invalid_client" => StatusCode::UNAUTHORIZED,
-            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
-        };
+    pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
         Self {
-            error,
+            code,
             description: description.into(),
-            status,
+            status: None,
             retry_after: None,
+            cause: None,
         }
     }
 
     pub fn invalid_request(d: impl Into<String>) -> Self {
-        Self::new("invalid_request", d)
+        Self::new(OAuthErrorCode::InvalidRequest, d)
     }
 
     pub fn invalid_client() -> Self {
-        Self::new("invalid_client", "Client authentication failed")
+        Self::new(
+            OAuthErrorCode::InvalidClient,
+            "Client authentication failed",
+        )
     }
 
-    pub fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
+    pub fn server_error(cause: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(OAuthErrorCode::ServerError, "Internal error");
+        e.cause = Some(Cause(cause.to_string()));
+        e
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status.unwrap_or(self.code.status())
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
         self
     }
-}
 
-impl std::fmt::Display for OAuthError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.error, self.description)
-    }
-}
-
-impl ResponseError for OAuthError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status);
-        res.insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"));
-        if self.status == StatusCode::UNAUTHORIZED {
-            res.insert_header((
-                header::WWW_AUTHENTICATE,
-                "Basic realm=\"vitesse\", charset=\"UTF-8\"",
-            ));
-        }
-        match (self.retry_after, self.status) {
-            (Some(secs), _) => {
-                res.insert_header((header::RETRY_AFTER, secs.to_string()));
-            }
-            (None, StatusCode::SERVICE_UNAVAILABLE) => {
-                res.insert_header((header::RETRY_AFTER, "5"));
-            }
-            _ => {}
-        }
-        res.json(serde_json::json!({
-            "error": self.error,
-            "error_description": self.description,
-        }))
-    }
-}
-
-impl From<StoreError> for OAuthError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(msg) => {
-                log::warn!("database unavailable: {msg}");
-                OAuthError::new(
-                    "temporarily_unavailable",
-                    "The service is temporarily unavailable",
-                )
-            }
-            other => {
-                log::error!("token endpoint storage error: {other}");
-                OAuthError::new("server_error", "Internal error")
-            }
-        }
-    }
-}
-
-impl OAuthError {
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self
@@ -266,5 +268,29 @@ impl OAuthError {
     pub fn with_description(mut self, d: impl Into<String>) -> Self {
         self.description = d.into();
         self
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(msg) => {
+                let mut e = OAuthError::new(
+                    OAuthErrorCode::TemporarilyUnavailable,
+                    "The service is temporarily unavailable",
+                );
+                e.cause = Some(Cause(msg));
+                e
+            }
+            other => OAuthError::server_error(other),
+        }
     }
 }

@@ -1,16 +1,20 @@
 //! Vitesse Identity server: REST API, OAuth 2.0 token service and the SPA's host.
+//!
+//! Layers, top to bottom (each imports only those below it): `cli` and `app` (assembly) →
+//! `http` (handlers, the caller extractor, responses) → `service` (use cases and access rules)
+//! → `oauth` (keys, tokens, secret hashing) and `store` (diesel) → `state`, `config`, `error`.
 
-pub mod api_roles;
 pub mod app;
-pub mod auth;
 pub mod cli;
-pub mod clients;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod http;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod service;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod throttle;

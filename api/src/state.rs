@@ -76,3 +76,11 @@ impl AppState {
             .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
     }
 }
+
+impl AppState {
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        use diesel::connection::SimpleConnection;
+        self.db(|c| Ok(c.batch_execute("SELECT 1")?)).await
+    }
+}

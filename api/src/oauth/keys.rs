@@ -106,7 +106,7 @@ pub fn ensure_signer(conn: &mut AnyConnection, alg: SigningAlg) -> Result<(), St
         None if rows.is_empty() => key_store::insert(conn, &generate(alg, now())?),
         Some(row) if row.alg == alg.name() => Ok(()),
         _ => {
-            log::info!("token signing algorithm is now {}: new key", alg.name());
+            tracing::info!(alg = alg.name(), "token signing algorithm changed: new key");
             rotate(conn, alg, chrono::Duration::zero()).map(|_| ())
         }
     }

@@ -1,8 +1,6 @@
-//! The OAuth 2.0 token service: token, JWKS, metadata, signing keys, secret verification.
+//! Protocol pieces with no HTTP: signing keys and the JWKS, our access tokens' claims and their
+//! checks, secret hashing and verification.
 
-pub mod introspect;
+pub mod access_token;
 pub mod keys;
-pub mod metadata;
 pub mod secrets;
-pub mod token;
-pub mod validate;

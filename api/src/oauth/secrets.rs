@@ -13,6 +13,24 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 const REMEMBERED_MAX: usize = 50_000;
 
+/// Hashing failed: bcrypt refused, or its blocking task did not finish.
+#[derive(Debug)]
+pub enum HashError {
+    Bcrypt(bcrypt::BcryptError),
+    Task(String),
+}
+
+impl std::fmt::Display for HashError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HashError::Bcrypt(e) => write!(f, "bcrypt: {e}"),
+            HashError::Task(e) => write!(f, "hashing task: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HashError {}
+
 pub struct SecretHasher {
     cost: u32,
     /// stored bcrypt hash -> pre-hash of the secret that verified against it
@@ -99,23 +117,21 @@ impl SecretHasher {
     /// is idle (a burst of first tokens, say), the slot is free at once.
     fn release(&self, slot: OwnedSemaphorePermit, took: Duration) {
         if self.remembered_path_busy() {
-            actix_web::rt::spawn(async move {
-                actix_web::rt::time::sleep(took).await;
+            tokio::spawn(async move {
+                tokio::time::sleep(took).await;
                 drop(slot);
             });
         }
     }
 
     /// Hashes a new secret or password (slow by design; runs off the executor).
-    pub async fn hash(&self, secret: &str) -> Result<String, String> {
+    pub async fn hash(&self, secret: &str) -> Result<String, HashError> {
         let pre = prehash(&digest(secret));
         let cost = self.cost;
         let _slot = self.slot().await;
-        actix_web::rt::task::spawn_blocking(move || {
-            bcrypt::hash(pre, cost).map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()))
+        tokio::task::spawn_blocking(move || bcrypt::hash(pre, cost).map_err(HashError::Bcrypt))
+            .await
+            .unwrap_or_else(|e| Err(HashError::Task(e.to_string())))
     }
 
     /// Blocking hash for the command line.
@@ -146,11 +162,10 @@ impl SecretHasher {
         let ok = {
             let slot = self.slot().await;
             let began = Instant::now();
-            let ok = actix_web::rt::task::spawn_blocking(move || {
-                bcrypt::verify(pre, &target).unwrap_or(false)
-            })
-            .await
-            .unwrap_or(false);
+            let ok =
+                tokio::task::spawn_blocking(move || bcrypt::verify(pre, &target).unwrap_or(false))
+                    .await
+                    .unwrap_or(false);
             self.release(slot, began.elapsed());
             ok
         };
@@ -170,7 +185,7 @@ impl SecretHasher {
 mod tests {
     use super::*;
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn long_secrets_are_significant_after_byte_72() {
         let h = SecretHasher::new(4);
         let a = format!("{}A", "x".repeat(90));
@@ -183,7 +198,7 @@ mod tests {
         assert!(!h.verify(&b, Some(&stored), true).await);
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn bcrypt_slots_rest_only_while_the_remembered_path_is_busy() {
         let h = SecretHasher::new(4);
         let free = || h.bcrypt_slots.available_permits();
@@ -199,11 +214,11 @@ mod tests {
         assert!(h.verify("right secret", Some(&stored), true).await); // the remembered path
         assert!(!h.verify("wrong secret", Some(&stored), true).await);
         assert_eq!(free(), h.slots() - 1, "the slot rests after a bcrypt");
-        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(free(), h.slots(), "and comes back");
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn unknown_client_never_verifies() {
         let h = SecretHasher::new(4);
         assert!(!h.verify("dummy secret", None, true).await);

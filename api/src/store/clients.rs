@@ -1,14 +1,14 @@
 //! Identity clients: one row each, their roles both normalised (for integrity) and inline (so a
 //! token request reads one row).
 
-use super::audit::{self, Actor};
 use super::schema::{api_roles, identity_client_roles, identity_clients};
-use super::{AnyConnection, StoreError, is_unique_violation, new_id, now, write_tx};
+use super::{AnyConnection, StoreError, is_unique_violation};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::{Map, Value, json};
-use vitesse_domain::wire::IdentityClient;
-use vitesse_domain::{ClientPatch, Field, FieldError, FieldErrors, NewClient, RoleSet};
+use vitesse_domain::{
+    ClientId, ClientListing, ClientName, Description, Field, FieldError, FieldErrors,
+    IdentityClient, PreviousSecret, RoleSet, SecretHash, SecretState, SortKey, TokenDuration,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = identity_clients)]
@@ -33,45 +33,68 @@ pub struct ClientRow {
 }
 
 impl ClientRow {
-    pub fn role_names(&self) -> impl Iterator<Item = &str> {
-        self.roles.split(' ').filter(|r| !r.is_empty())
-    }
-
-    pub fn to_wire(&self) -> IdentityClient {
-        IdentityClient {
-            id: self.id.clone(),
-            client_id: self.client_id.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-            token_duration_minutes: i64::from(self.token_duration_minutes),
-            roles: self.role_names().map(str::to_owned).collect(),
+    /// The row as the domain's entity: every field passes its rule again, so nothing the store
+    /// hands out is half-valid.
+    pub fn into_client(self) -> Result<IdentityClient, StoreError> {
+        let bad = |e: FieldError| {
+            StoreError::Other(format!("stored client {} is not valid: {e}", self.id))
+        };
+        let roles: Vec<&str> = self.roles.split(' ').filter(|r| !r.is_empty()).collect();
+        let previous = match (&self.previous_secret_hash, self.previous_secret_expires_at) {
+            (Some(hash), Some(until)) => Some(PreviousSecret {
+                hash: SecretHash::new(hash.clone()),
+                valid_until: until.and_utc(),
+            }),
+            _ => None,
+        };
+        Ok(IdentityClient {
+            client_id: ClientId::parse(&self.client_id).map_err(bad)?,
+            name: ClientName::parse_optional(self.name.as_deref()).map_err(bad)?,
+            description: Description::parse_optional(self.description.as_deref()).map_err(bad)?,
+            token_duration: TokenDuration::parse(i64::from(self.token_duration_minutes))
+                .map_err(bad)?,
+            roles: RoleSet::parse(&roles).map_err(bad)?,
             enabled: self.enabled,
+            secret: SecretState {
+                current: SecretHash::new(self.secret_hash),
+                previous,
+            },
+            version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             last_used_at: self.last_used_at.map(|t| t.and_utc()),
-            previous_secret_expires_at: self.previous_secret_at(now()).map(|t| t.and_utc()),
+            id: self.id,
+            account_id: self.account_id,
+        })
+    }
+
+    /// The row that stores `c`.
+    fn of(c: &IdentityClient) -> Self {
+        let previous = c.secret.previous.as_ref();
+        ClientRow {
+            id: c.id.clone(),
+            account_id: c.account_id.clone(),
+            client_id: c.client_id.as_str().to_owned(),
+            client_id_key: c.client_id.uniqueness_key(),
+            secret_hash: c.secret.current.as_str().to_owned(),
+            name: c.name.as_ref().map(|n| n.as_str().to_owned()),
+            description: c.description.as_ref().map(|d| d.as_str().to_owned()),
+            token_duration_minutes: c.token_duration.minutes() as i32,
+            enabled: c.enabled,
+            roles: c.roles.names().join(" "),
+            version: c.version,
+            created_at: c.created_at.naive_utc(),
+            updated_at: c.updated_at.naive_utc(),
+            name_key: c.name.as_ref().map(|n| n.as_str().to_lowercase()),
+            last_used_at: c.last_used_at.map(|t| t.naive_utc()),
+            previous_secret_hash: previous.map(|p| p.hash.as_str().to_owned()),
+            previous_secret_expires_at: previous.map(|p| p.valid_until.naive_utc()),
         }
     }
+}
 
-    /// Until when the previous secret still works, if it still does at `at`.
-    pub fn previous_secret_at(&self, at: NaiveDateTime) -> Option<NaiveDateTime> {
-        self.previous_secret_hash.as_ref()?;
-        self.previous_secret_expires_at.filter(|t| *t > at)
-    }
-
-    /// The audit view of the ordinary fields (never the secret).
-    fn audited_fields(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("client_id".into(), json!(self.client_id));
-        m.insert("name".into(), json!(self.name));
-        m.insert("description".into(), json!(self.description));
-        m.insert(
-            "token_duration_minutes".into(),
-            json!(self.token_duration_minutes),
-        );
-        m.insert("roles".into(), json!(self.role_names().collect::<Vec<_>>()));
-        m
-    }
+fn rows_into_clients(rows: Vec<ClientRow>) -> Result<Vec<IdentityClient>, StoreError> {
+    rows.into_iter().map(ClientRow::into_client).collect()
 }
 
 fn client_id_taken() -> StoreError {
@@ -83,7 +106,7 @@ fn client_id_taken() -> StoreError {
 }
 
 /// Every role to be newly assigned must be in the catalogue and not retired.
-fn check_roles(conn: &mut AnyConnection, names: Vec<String>) -> Result<(), StoreError> {
+pub fn check_roles(conn: &mut AnyConnection, names: Vec<String>) -> Result<(), StoreError> {
     if names.is_empty() {
         return Ok(());
     }
@@ -125,84 +148,22 @@ fn write_role_links(
     Ok(())
 }
 
-pub fn create(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    account_id: &str,
-    new: &NewClient,
-    secret_hash: &str,
-) -> Result<ClientRow, StoreError> {
-    write_tx(conn, |conn| {
-        check_roles(conn, new.roles.names())?;
-        let at = now();
-        let row = ClientRow {
-            id: new_id(),
-            account_id: account_id.to_owned(),
-            client_id: new.client_id.as_str().to_owned(),
-            client_id_key: new.client_id.uniqueness_key(),
-            secret_hash: secret_hash.to_owned(),
-            name: new.name.as_ref().map(|n| n.as_str().to_owned()),
-            description: new.description.as_ref().map(|d| d.as_str().to_owned()),
-            token_duration_minutes: new.token_duration.minutes() as i32,
-            enabled: true,
-            roles: new.roles.names().join(" "),
-            version: 1,
-            created_at: at,
-            updated_at: at,
-            name_key: new.name.as_ref().map(|n| n.as_str().to_lowercase()),
-            last_used_at: None,
-            previous_secret_hash: None,
-            previous_secret_expires_at: None,
-        };
-        diesel::insert_into(identity_clients::table)
-            .values(&row)
-            .execute(conn)
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    client_id_taken()
-                } else {
-                    e.into()
-                }
-            })?;
-        write_role_links(conn, &row.id, &new.roles)?;
-        let mut changes: Map<String, Value> = row
-            .audited_fields()
-            .into_iter()
-            .map(|(k, v)| (k, json!({ "from": null, "to": v })))
-            .collect();
-        changes.insert("enabled".into(), json!({ "from": null, "to": true }));
-        changes.insert("client_secret".into(), json!("set"));
-        audit::record(
-            conn,
-            actor,
-            account_id,
-            &row.id,
-            "created",
-            Value::Object(changes),
-            at,
-        )?;
-        Ok(row)
-    })
+/// Stores a new client and its role links. A client ID already taken (in any case, in any
+/// account) is a conflict that names the field and nothing else.
+pub fn insert(conn: &mut AnyConnection, client: &IdentityClient) -> Result<(), StoreError> {
+    diesel::insert_into(identity_clients::table)
+        .values(&ClientRow::of(client))
+        .execute(conn)
+        .map_err(unique_client_id)?;
+    write_role_links(conn, &client.id, &client.roles)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    ClientId,
-    CreatedAt,
-    UpdatedAt,
-}
-
-/// One page request: filters, order and the position after which the page starts.
-#[derive(Debug, Clone)]
-pub struct ListQuery {
-    pub enabled: Option<bool>,
-    /// Matched case-insensitively against the client ID and the name.
-    pub search: Option<String>,
-    pub sort: SortKey,
-    pub descending: bool,
-    /// `(sort value, id)` of the last row of the previous page.
-    pub after: Option<(String, String)>,
-    pub limit: i64,
+fn unique_client_id(e: diesel::result::Error) -> StoreError {
+    if is_unique_violation(&e) {
+        client_id_taken()
+    } else {
+        e.into()
+    }
 }
 
 /// `%text%` for LIKE, with LIKE's own characters escaped.
@@ -218,28 +179,32 @@ fn contains_pattern(text: &str) -> String {
     p
 }
 
-/// The value a row sorts by, as carried in a cursor.
-pub fn sort_value(row: &ClientRow, key: SortKey) -> String {
+/// The value a client sorts by, as carried in a cursor.
+pub fn sort_value(client: &IdentityClient, key: SortKey) -> String {
     match key {
-        SortKey::ClientId => row.client_id_key.clone(),
-        SortKey::CreatedAt => super::cursor_time(row.created_at),
-        SortKey::UpdatedAt => super::cursor_time(row.updated_at),
+        SortKey::ClientId => client.client_id.uniqueness_key(),
+        SortKey::CreatedAt => super::cursor_time(client.created_at.naive_utc()),
+        SortKey::UpdatedAt => super::cursor_time(client.updated_at.naive_utc()),
     }
 }
 
+/// One page of `listing`: at most `limit` clients after `after` (`(sort value, id)` of the last
+/// client of the previous page).
 pub fn list(
     conn: &mut AnyConnection,
     account_id: &str,
-    q: &ListQuery,
-) -> Result<Vec<ClientRow>, StoreError> {
+    listing: &ClientListing,
+    after: Option<(String, String)>,
+    limit: i64,
+) -> Result<Vec<IdentityClient>, StoreError> {
     use identity_clients::dsl as c;
     let mut query = identity_clients::table
         .filter(c::account_id.eq(account_id))
         .into_boxed();
-    if let Some(enabled) = q.enabled {
+    if let Some(enabled) = listing.enabled {
         query = query.filter(c::enabled.eq(enabled));
     }
-    if let Some(text) = q.search.as_deref().filter(|t| !t.is_empty()) {
+    if let Some(text) = listing.search.as_deref().filter(|t| !t.is_empty()) {
         let pattern = contains_pattern(text);
         query = query.filter(
             c::client_id_key
@@ -248,49 +213,56 @@ pub fn list(
                 .or(c::name_key.like(pattern).escape('\\').assume_not_null()),
         );
     }
+    let descending = listing.descending;
     // Keyset pagination: stable under inserts, with the id as tie-breaker.
     macro_rules! page {
         ($col:expr, $value:expr) => {{
             if let Some(v) = $value {
-                let id = q.after.as_ref().map(|a| a.1.clone()).unwrap_or_default();
-                query = if q.descending {
+                let id = after.as_ref().map(|a| a.1.clone()).unwrap_or_default();
+                query = if descending {
                     query.filter($col.lt(v.clone()).or($col.eq(v).and(c::id.lt(id))))
                 } else {
                     query.filter($col.gt(v.clone()).or($col.eq(v).and(c::id.gt(id))))
                 };
             }
-            query = if q.descending {
+            query = if descending {
                 query.order(($col.desc(), c::id.desc()))
             } else {
                 query.order(($col.asc(), c::id.asc()))
             };
         }};
     }
-    match q.sort {
-        SortKey::ClientId => page!(c::client_id_key, q.after.as_ref().map(|a| a.0.clone())),
+    match listing.sort {
+        SortKey::ClientId => page!(c::client_id_key, after.as_ref().map(|a| a.0.clone())),
         SortKey::CreatedAt => page!(
             c::created_at,
-            q.after
+            after
                 .as_ref()
                 .map(|a| super::parse_cursor_time(&a.0))
                 .transpose()?
         ),
         SortKey::UpdatedAt => page!(
             c::updated_at,
-            q.after
+            after
                 .as_ref()
                 .map(|a| super::parse_cursor_time(&a.0))
                 .transpose()?
         ),
     }
-    Ok(query
-        .limit(q.limit)
-        .select(ClientRow::as_select())
-        .load(conn)?)
+    rows_into_clients(
+        query
+            .limit(limit)
+            .select(ClientRow::as_select())
+            .load(conn)?,
+    )
 }
 
 /// A client of this account; another account's client is "not found", never "forbidden".
-pub fn get(conn: &mut AnyConnection, account_id: &str, id: &str) -> Result<ClientRow, StoreError> {
+pub fn get(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    id: &str,
+) -> Result<IdentityClient, StoreError> {
     identity_clients::table
         .filter(identity_clients::id.eq(id))
         .filter(identity_clients::account_id.eq(account_id))
@@ -298,7 +270,8 @@ pub fn get(conn: &mut AnyConnection, account_id: &str, id: &str) -> Result<Clien
         .load(conn)?
         .into_iter()
         .next()
-        .ok_or(StoreError::NotFound)
+        .ok_or(StoreError::NotFound)?
+        .into_client()
 }
 
 /// The token path's one read: the client's current row, by its exact client ID. Runs on the
@@ -307,7 +280,7 @@ pub fn get(conn: &mut AnyConnection, account_id: &str, id: &str) -> Result<Clien
 pub fn find_by_client_id(
     conn: &mut AnyConnection,
     client_id: &str,
-) -> Result<Option<ClientRow>, StoreError> {
+) -> Result<Option<IdentityClient>, StoreError> {
     macro_rules! query {
         () => {
             identity_clients::table
@@ -319,191 +292,56 @@ pub fn find_by_client_id(
         AnyConnection::Sqlite(c) => query!().load(c)?,
         AnyConnection::Postgresql(c) => query!().load(c)?,
     };
-    Ok(rows.into_iter().next())
+    rows.into_iter()
+        .next()
+        .map(ClientRow::into_client)
+        .transpose()
 }
 
-/// Applies an edit. `expected_version` (from `If-Match`) must still be current. Audited in the
-/// same transaction: field edits, enable/disable and secret changes as separate events.
-/// A new secret, and how long the one it replaces keeps working (`None`: not at all).
-pub struct SecretChange<'a> {
-    pub hash: &'a str,
-    pub previous_valid_until: Option<NaiveDateTime>,
-}
-
-pub fn update(
+/// Writes `client` over the stored row of version `old_version` (its role links too, when
+/// `roles_changed`). Someone else's write in between makes it `Stale`, and nothing changes.
+pub fn save(
     conn: &mut AnyConnection,
-    actor: &Actor,
-    account_id: &str,
-    id: &str,
-    patch: &ClientPatch,
-    secret: Option<SecretChange<'_>>,
-    expected_version: Option<i32>,
-) -> Result<ClientRow, StoreError> {
-    write_tx(conn, |conn| {
-        let old = get(conn, account_id, id)?;
-        if expected_version.is_some_and(|v| v != old.version) {
-            return Err(StoreError::Stale);
-        }
-        if let Some(roles) = &patch.roles {
-            // Roles the client already holds may stay even if since retired.
-            let added: Vec<String> = roles
-                .names()
-                .into_iter()
-                .filter(|r| !old.role_names().any(|o| o == r))
-                .collect();
-            check_roles(conn, added)?;
-        }
-        let mut new = old.clone();
-        if let Some(v) = &patch.client_id {
-            new.client_id = v.as_str().to_owned();
-            new.client_id_key = v.uniqueness_key();
-        }
-        if let Some(v) = &patch.name {
-            new.name = v.as_ref().map(|n| n.as_str().to_owned());
-            new.name_key = new.name.as_ref().map(|n| n.to_lowercase());
-        }
-        if let Some(v) = &patch.description {
-            new.description = v.as_ref().map(|d| d.as_str().to_owned());
-        }
-        if let Some(v) = patch.token_duration {
-            new.token_duration_minutes = v.minutes() as i32;
-        }
-        if let Some(v) = &patch.roles {
-            new.roles = v.names().join(" ");
-        }
-        if let Some(v) = patch.enabled {
-            new.enabled = v;
-        }
-        if let Some(change) = &secret {
-            new.secret_hash = change.hash.to_owned();
-            match change.previous_valid_until {
-                Some(until) => {
-                    new.previous_secret_hash = Some(old.secret_hash.clone());
-                    new.previous_secret_expires_at = Some(until);
-                }
-                None => {
-                    new.previous_secret_hash = None;
-                    new.previous_secret_expires_at = None;
-                }
-            }
-        }
-
-        let before = old.audited_fields();
-        let after = new.audited_fields();
-        let edited: Map<String, Value> = after
-            .iter()
-            .filter(|(k, v)| before.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), json!({ "from": before[k], "to": v })))
-            .collect();
-        let toggled = new.enabled != old.enabled;
-        let secret_changed = secret.is_some();
-        if edited.is_empty() && !toggled && !secret_changed {
-            return Ok(old);
-        }
-
-        let at = now();
-        new.version = old.version + 1;
-        new.updated_at = at;
-        let n = diesel::update(
-            identity_clients::table
-                .filter(identity_clients::id.eq(&old.id))
-                .filter(identity_clients::version.eq(old.version)),
-        )
-        .set((
-            identity_clients::client_id.eq(&new.client_id),
-            identity_clients::client_id_key.eq(&new.client_id_key),
-            identity_clients::secret_hash.eq(&new.secret_hash),
-            identity_clients::previous_secret_hash.eq(&new.previous_secret_hash),
-            identity_clients::previous_secret_expires_at.eq(new.previous_secret_expires_at),
-            identity_clients::name.eq(&new.name),
-            identity_clients::name_key.eq(&new.name_key),
-            identity_clients::description.eq(&new.description),
-            identity_clients::token_duration_minutes.eq(new.token_duration_minutes),
-            identity_clients::enabled.eq(new.enabled),
-            identity_clients::roles.eq(&new.roles),
-            identity_clients::version.eq(new.version),
-            identity_clients::updated_at.eq(new.updated_at),
-        ))
-        .execute(conn)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                client_id_taken()
-            } else {
-                e.into()
-            }
-        })?;
-        if n == 0 {
-            return Err(StoreError::Stale);
-        }
-        if let Some(roles) = &patch.roles {
-            write_role_links(conn, &new.id, roles)?;
-        }
-        if !edited.is_empty() {
-            audit::record(
-                conn,
-                actor,
-                account_id,
-                &new.id,
-                "updated",
-                Value::Object(edited),
-                at,
-            )?;
-        }
-        if toggled {
-            let action = if new.enabled { "enabled" } else { "disabled" };
-            let change = json!({ "enabled": { "from": old.enabled, "to": new.enabled } });
-            audit::record(conn, actor, account_id, &new.id, action, change, at)?;
-        }
-        if secret_changed {
-            let mut change = json!({ "client_secret": "changed" });
-            if let Some(until) = new.previous_secret_at(at) {
-                change["previous_secret_valid_until"] = json!(until.and_utc());
-            }
-            audit::record(
-                conn,
-                actor,
-                account_id,
-                &new.id,
-                "secret_changed",
-                change,
-                at,
-            )?;
-        }
-        Ok(new)
-    })
-}
-
-/// Deletes a client (its role links go with it); the audit trail keeps the record.
-pub fn delete(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    account_id: &str,
-    id: &str,
-    expected_version: Option<i32>,
+    client: &IdentityClient,
+    old_version: i32,
+    roles_changed: bool,
 ) -> Result<(), StoreError> {
-    write_tx(conn, |conn| {
-        let old = get(conn, account_id, id)?;
-        if expected_version.is_some_and(|v| v != old.version) {
-            return Err(StoreError::Stale);
-        }
-        diesel::delete(identity_clients::table.filter(identity_clients::id.eq(&old.id)))
-            .execute(conn)?;
-        let changes: Map<String, Value> = old
-            .audited_fields()
-            .into_iter()
-            .map(|(k, v)| (k, json!({ "from": v, "to": null })))
-            .collect();
-        audit::record(
-            conn,
-            actor,
-            account_id,
-            &old.id,
-            "deleted",
-            Value::Object(changes),
-            now(),
-        )?;
-        Ok(())
-    })
+    let row = ClientRow::of(client);
+    let n = diesel::update(
+        identity_clients::table
+            .filter(identity_clients::id.eq(&row.id))
+            .filter(identity_clients::version.eq(old_version)),
+    )
+    .set((
+        identity_clients::client_id.eq(&row.client_id),
+        identity_clients::client_id_key.eq(&row.client_id_key),
+        identity_clients::secret_hash.eq(&row.secret_hash),
+        identity_clients::previous_secret_hash.eq(&row.previous_secret_hash),
+        identity_clients::previous_secret_expires_at.eq(row.previous_secret_expires_at),
+        identity_clients::name.eq(&row.name),
+        identity_clients::name_key.eq(&row.name_key),
+        identity_clients::description.eq(&row.description),
+        identity_clients::token_duration_minutes.eq(row.token_duration_minutes),
+        identity_clients::enabled.eq(row.enabled),
+        identity_clients::roles.eq(&row.roles),
+        identity_clients::version.eq(row.version),
+        identity_clients::updated_at.eq(row.updated_at),
+    ))
+    .execute(conn)
+    .map_err(unique_client_id)?;
+    if n == 0 {
+        return Err(StoreError::Stale);
+    }
+    if roles_changed {
+        write_role_links(conn, &client.id, &client.roles)?;
+    }
+    Ok(())
+}
+
+/// Deletes a client; its role links go with it (the audit trail keeps the record).
+pub fn remove(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
+    diesel::delete(identity_clients::table.filter(identity_clients::id.eq(id))).execute(conn)?;
+    Ok(())
 }
 
 /// Records a token issue, at most once a minute per client (the condition makes racing

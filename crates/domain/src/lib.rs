@@ -16,7 +16,7 @@ mod text;
 mod token_duration;
 pub mod wire;
 
-pub use client::{ClientPatch, NewClient, SecretRotation};
+pub use client::{ClientPatch, NewClient, SecretRotation, refuse_unknown_members};
 pub use client_id::ClientId;
 pub use client_name::ClientName;
 pub use client_secret::ClientSecret;

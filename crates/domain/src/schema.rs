@@ -137,6 +137,7 @@ pub fn grace_minutes() -> RefOr<Schema> {
 pub fn page_limit() -> RefOr<Schema> {
     done(
         integer()
+            .description(Some("Page size, 1–200 (default 50)."))
             .minimum(Some(PAGE_MIN))
             .maximum(Some(PAGE_MAX))
             .default(Some(json!(PAGE_DEFAULT))),
@@ -144,13 +145,29 @@ pub fn page_limit() -> RefOr<Schema> {
 }
 
 pub fn status_filter() -> RefOr<Schema> {
-    done(string(false).pattern(Some(STATUS_PATTERN)))
+    done(
+        string(false)
+            .description(Some("`enabled` or `disabled`."))
+            .pattern(Some(STATUS_PATTERN)),
+    )
 }
 
 pub fn search_text() -> RefOr<Schema> {
-    done(string(false).max_length(Some(SEARCH_MAX)))
+    done(
+        string(false)
+            .description(Some(
+                "Case-insensitive text found in the client ID or the name.",
+            ))
+            .max_length(Some(SEARCH_MAX)),
+    )
 }
 
 pub fn sort_order() -> RefOr<Schema> {
-    done(string(false).pattern(Some(SORT_PATTERN)))
+    done(
+        string(false)
+            .description(Some(
+                "`client_id`, `created_at` or `updated_at`; prefix `-` for descending. Default `client_id`.",
+            ))
+            .pattern(Some(SORT_PATTERN)),
+    )
 }

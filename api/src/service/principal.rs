@@ -1,17 +1,9 @@
-//! Who is calling: a signed-in admin (session cookie) or merchant automation (a bearer access
-//! token from our own token service). The `Principal` carries what the handlers need to decide.
-
-pub mod bearer;
-pub mod session;
+//! Who is calling: a signed-in admin (session) or merchant automation (a bearer access token
+//! from our own token service), and the access rules that follow from it.
 
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::audit::Actor;
-use actix_web::HttpRequest;
-use actix_web::http::Method;
 use vitesse_domain::{MANAGE_IDENTITY_CLIENTS_ROLE, RoleSet, user_role};
-
-pub const SESSION_COOKIE: &str = "vitesse_session";
 
 #[derive(Debug, Clone)]
 pub enum Caller {
@@ -110,63 +102,4 @@ impl Principal {
             can_manage_identity_clients: self.may_manage_identity_clients(),
         })
     }
-}
-
-/// Browsers always send `Origin` on a cross-site or same-origin write; a cookie-authenticated
-/// write must come from our own origin.
-pub fn check_same_origin(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return Ok(());
-    }
-    let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) else {
-        return Err(ApiError::Forbidden(
-            "Cross-site request refused: missing Origin header.",
-        ));
-    };
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
-    if origin == own || origin == origin_of(&state.config.issuer) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Cross-site request refused: Origin does not match this server.",
-        ))
-    }
-}
-
-/// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(i) => &url[..after_scheme + i],
-        None => url,
-    }
-}
-
-pub fn source_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
-
-/// The caller of an API request, or 401.
-pub async fn principal(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
-    if let Some(auth) = req.headers().get("authorization") {
-        let token = auth
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or(ApiError::Unauthenticated)?;
-        return bearer::resolve(state, token.trim(), source_ip(req)).await;
-    }
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
-        return Err(ApiError::Unauthenticated);
-    };
-    let mut p = session::resolve(state, cookie.value())
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    check_same_origin(req, state)?;
-    p.source_ip = source_ip(req);
-    Ok(p)
 }

@@ -1,0 +1,48 @@
+//! The problem responses the REST API shares, documented once each and listed per operation
+//! (`responses((status = 200, …), NotSignedIn, NotFound, …)`).
+
+#![allow(dead_code)] // documentation types: built by utoipa, never by the handlers
+
+use vitesse_domain::wire::Problem;
+
+/// Not signed in (no session, an expired one, or no valid bearer token).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, content_type = "application/problem+json")]
+pub struct NotSignedIn(Problem);
+
+/// Not allowed: the user's role, the account's identity-client switch, a role the calling
+/// client does not hold itself, or a cross-site write.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 403, content_type = "application/problem+json")]
+pub struct Forbidden(Problem);
+
+/// No such client in the caller's account.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404, content_type = "application/problem+json")]
+pub struct NotFound(Problem);
+
+/// The body is not JSON, or the query string cannot be read (e.g. a parameter given twice).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 400, content_type = "application/problem+json")]
+pub struct Malformed(Problem);
+
+/// The client ID is already in use.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 409, content_type = "application/problem+json")]
+pub struct ClientIdTaken(Problem);
+
+/// Changed by someone else since you read it (a stale `If-Match`); nothing was changed.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 412, content_type = "application/problem+json")]
+pub struct Stale(Problem);
+
+/// A field or parameter breaks a rule, or is not part of the contract; every failing one is
+/// listed in `errors`, and nothing was changed.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 422, content_type = "application/problem+json")]
+pub struct Invalid(Problem);
+
+/// Too many failed attempts from this address; see `Retry-After`.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 429, content_type = "application/problem+json")]
+pub struct Throttled(Problem);

@@ -1,0 +1,311 @@
+//! Identity clients: every use case the API offers, with its access rules, the grant check,
+//! hashing and the audit trail, each write in one transaction.
+
+use super::now;
+use super::principal::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::audit::{self, Actor};
+use crate::store::clients as client_store;
+use crate::store::write_tx;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+use vitesse_domain::wire::AuditEvent;
+use vitesse_domain::{
+    ClientChanges, ClientListQuery, ClientPatch, EventListQuery, IdentityClient, NewClient,
+    SecretHash, SecretRotation,
+};
+
+/// One page of a list, and where the next one starts.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Cursors are opaque to callers: base64url of `[sort value, id]`.
+fn encode_cursor(value: &str, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(json!([value, id]).to_string())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(String, String), ApiError> {
+    let bad = || {
+        ApiError::field(
+            "cursor",
+            "The cursor is not valid; start again from the first page",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    serde_json::from_slice::<(String, String)>(&bytes).map_err(|_| bad())
+}
+
+/// Keeps `limit` of `rows` (one more was read to learn whether a next page exists).
+fn paginate<T>(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page {
+        items: rows,
+        next_cursor,
+    }
+}
+
+/// A page of the caller's clients.
+pub async fn list(
+    state: &AppState,
+    p: &Principal,
+    query: &ClientListQuery,
+) -> Result<Page<IdentityClient>, ApiError> {
+    p.require_identity_client_manager()?;
+    let listing = query.validate().map_err(ApiError::Validation)?;
+    let after = listing.cursor.as_deref().map(decode_cursor).transpose()?;
+    let (account, limit, sort) = (p.account_id.clone(), listing.limit, listing.sort);
+    let rows = state
+        .db(move |c| client_store::list(c, &account, &listing, after, limit + 1))
+        .await?;
+    Ok(paginate(rows, limit, |c| {
+        encode_cursor(&client_store::sort_value(c, sort), &c.id)
+    }))
+}
+
+/// One client of the caller's account; another account's is "not found", never "forbidden".
+pub async fn get(state: &AppState, p: &Principal, id: String) -> Result<IdentityClient, ApiError> {
+    p.require_identity_client_manager()?;
+    let account = p.account_id.clone();
+    Ok(state
+        .db(move |c| client_store::get(c, &account, &id))
+        .await?)
+}
+
+/// Creates a client, enabled at once. The secret is hashed here and never kept otherwise.
+pub async fn create(
+    state: &AppState,
+    p: &Principal,
+    new: NewClient,
+) -> Result<IdentityClient, ApiError> {
+    p.require_identity_client_manager()?;
+    p.require_may_grant(&new.roles)?;
+    let hash = hash_secret(state, new.client_secret.expose()).await?;
+    let (actor, account) = (p.actor(), p.account_id.clone());
+    Ok(state
+        .db(move |c| {
+            write_tx(c, |c| {
+                client_store::check_roles(c, new.roles.names())?;
+                let at = now();
+                let client =
+                    IdentityClient::create(crate::store::new_id(), account.clone(), &new, hash, at);
+                client_store::insert(c, &client)?;
+                let mut changes: Map<String, Value> = client
+                    .audited_fields()
+                    .into_iter()
+                    .map(|(k, v)| (k, json!({ "from": null, "to": v })))
+                    .collect();
+                changes.insert("enabled".into(), json!({ "from": null, "to": true }));
+                changes.insert("client_secret".into(), json!("set"));
+                audit::record(
+                    c,
+                    &actor,
+                    &account,
+                    &client.id,
+                    "created",
+                    Value::Object(changes),
+                    at.naive_utc(),
+                )?;
+                Ok(client)
+            })
+        })
+        .await?)
+}
+
+/// An edit (merge patch). A secret replaced by an edit stops working at once; see
+/// [`rotate_secret`] for an overlap. `expected_version` (If-Match) must still be current.
+pub async fn update(
+    state: &AppState,
+    p: &Principal,
+    id: String,
+    patch: ClientPatch,
+    expected_version: Option<i32>,
+) -> Result<IdentityClient, ApiError> {
+    p.require_identity_client_manager()?;
+    if let Some(roles) = &patch.roles {
+        p.require_may_grant(roles)?;
+    }
+    let hash = match &patch.client_secret {
+        Some(s) => Some(hash_secret(state, s.expose()).await?),
+        None => None,
+    };
+    edit(state, p, id, expected_version, move |client, at| {
+        client.apply(&patch);
+        if let Some(hash) = hash {
+            client.secret.replace(hash, None, at);
+        }
+    })
+    .await
+}
+
+/// A new secret, the one it replaces working on for the grace period (at most 7 days; at
+/// most one previous secret).
+pub async fn rotate_secret(
+    state: &AppState,
+    p: &Principal,
+    id: String,
+    rotation: SecretRotation,
+    expected_version: Option<i32>,
+) -> Result<IdentityClient, ApiError> {
+    p.require_identity_client_manager()?;
+    let hash = hash_secret(state, rotation.client_secret.expose()).await?;
+    let grace = chrono::Duration::minutes(rotation.previous_secret_grace_minutes);
+    edit(state, p, id, expected_version, move |client, at| {
+        client.secret.replace(hash, Some(grace), at);
+    })
+    .await
+}
+
+/// Deletes a client: no new tokens, and its tokens are inactive at introspection at once.
+pub async fn delete(
+    state: &AppState,
+    p: &Principal,
+    id: String,
+    expected_version: Option<i32>,
+) -> Result<(), ApiError> {
+    p.require_identity_client_manager()?;
+    let (actor, account) = (p.actor(), p.account_id.clone());
+    Ok(state
+        .db(move |c| {
+            write_tx(c, |c| {
+                let old = client_store::get(c, &account, &id)?;
+                if expected_version.is_some_and(|v| v != old.version) {
+                    return Err(crate::store::StoreError::Stale);
+                }
+                client_store::remove(c, &old.id)?;
+                let changes: Map<String, Value> = old
+                    .audited_fields()
+                    .into_iter()
+                    .map(|(k, v)| (k, json!({ "from": v, "to": null })))
+                    .collect();
+                audit::record(
+                    c,
+                    &actor,
+                    &account,
+                    &old.id,
+                    "deleted",
+                    Value::Object(changes),
+                    now().naive_utc(),
+                )
+            })
+        })
+        .await?)
+}
+
+/// The client's audit trail, newest first. Read through its client: another account's, or a
+/// deleted one, is "not found".
+pub async fn events(
+    state: &AppState,
+    p: &Principal,
+    id: String,
+    query: &EventListQuery,
+) -> Result<Page<AuditEvent>, ApiError> {
+    p.require_identity_client_manager()?;
+    let limit = vitesse_domain::listing::page_limit(query.limit)
+        .map_err(|e| ApiError::Validation(vitesse_domain::FieldErrors(vec![e])))?;
+    let before = match query.cursor.as_deref().map(decode_cursor).transpose()? {
+        Some((at, id)) => Some((crate::store::parse_cursor_time(&at)?, id)),
+        None => None,
+    };
+    let account = p.account_id.clone();
+    let rows = state
+        .db(move |c| {
+            client_store::get(c, &account, &id)?;
+            audit::list(c, &account, &id, before, limit + 1)
+        })
+        .await?;
+    let page = paginate(rows, limit, |r| {
+        encode_cursor(&crate::store::cursor_time(r.occurred_at), &r.id)
+    });
+    Ok(Page {
+        items: page.items.iter().map(audit::EventRow::to_wire).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+async fn hash_secret(state: &AppState, secret: &str) -> Result<SecretHash, ApiError> {
+    state
+        .hasher
+        .hash(secret)
+        .await
+        .map(SecretHash::new)
+        .map_err(ApiError::internal)
+}
+
+/// Reads the client, applies `change`, and when anything changed stores the next version with
+/// its audit events, all in one transaction.
+async fn edit(
+    state: &AppState,
+    p: &Principal,
+    id: String,
+    expected_version: Option<i32>,
+    change: impl FnOnce(&mut IdentityClient, chrono::DateTime<chrono::Utc>) + Send + 'static,
+) -> Result<IdentityClient, ApiError> {
+    let (actor, account) = (p.actor(), p.account_id.clone());
+    Ok(state
+        .db(move |c| {
+            write_tx(c, |c| {
+                let old = client_store::get(c, &account, &id)?;
+                if expected_version.is_some_and(|v| v != old.version) {
+                    return Err(crate::store::StoreError::Stale);
+                }
+                let at = now();
+                let mut new = old.clone();
+                change(&mut new, at);
+                // Roles the client already holds may stay even if since retired.
+                let added: Vec<String> = new
+                    .roles
+                    .names()
+                    .into_iter()
+                    .filter(|r| !old.roles.contains(r))
+                    .collect();
+                client_store::check_roles(c, added)?;
+                let changes = new.changes_since(&old);
+                if changes.is_empty() {
+                    return Ok(old);
+                }
+                new.version = old.version + 1;
+                new.updated_at = at;
+                client_store::save(c, &new, old.version, new.roles != old.roles)?;
+                record_changes(c, &actor, &new, &changes, at)?;
+                Ok(new)
+            })
+        })
+        .await?)
+}
+
+/// One audit event per kind of change: field edits, enable/disable, the secret.
+fn record_changes(
+    c: &mut crate::store::AnyConnection,
+    actor: &Actor,
+    client: &IdentityClient,
+    changes: &ClientChanges,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::store::StoreError> {
+    let (account, pk, when) = (&client.account_id, &client.id, at.naive_utc());
+    if !changes.edited.is_empty() {
+        let edited = Value::Object(changes.edited.clone());
+        audit::record(c, actor, account, pk, "updated", edited, when)?;
+    }
+    if let Some(enabled) = changes.enabled {
+        let action = if enabled { "enabled" } else { "disabled" };
+        let change = json!({ "enabled": { "from": !enabled, "to": enabled } });
+        audit::record(c, actor, account, pk, action, change, when)?;
+    }
+    if changes.secret_changed {
+        let mut change = json!({ "client_secret": "changed" });
+        if let Some(until) = client.secret.previous_valid_until(at) {
+            change["previous_secret_valid_until"] = json!(until);
+        }
+        audit::record(c, actor, account, pk, "secret_changed", change, when)?;
+    }
+    Ok(())
+}

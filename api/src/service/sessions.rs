@@ -1,0 +1,130 @@
+//! Sign-in sessions: an opaque random id handed to the browser, only its SHA-256 stored, with
+//! idle and absolute expiry; sign-in throttled per email and address.
+
+use super::principal::{Caller, Principal};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::accounts::{self, SessionRow};
+use crate::store::now;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use vitesse_domain::wire::SignInRequest;
+
+fn hash_session_id(id: &str) -> String {
+    crate::digest::sha256(&[id.as_bytes()])
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn new_session_id() -> Result<String, ApiError> {
+    let mut buf = [0u8; 32];
+    openssl::rand::rand_bytes(&mut buf).map_err(ApiError::internal)?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// The principal of a live session; expired sessions are removed and count as none.
+pub async fn resolve(state: &AppState, session_id: &str) -> Result<Option<Principal>, ApiError> {
+    let id_hash = hash_session_id(session_id);
+    let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or_default();
+    let found = state
+        .db(move |c| {
+            let Some((s, user, account)) = accounts::find_session(c, &id_hash)? else {
+                return Ok(None);
+            };
+            let at = now();
+            if at >= s.expires_at || at - s.last_seen_at >= idle {
+                accounts::delete_session(c, &id_hash)?;
+                return Ok(None);
+            }
+            // Bump at most once a minute: idle expiry needs no finer grain.
+            if at - s.last_seen_at >= chrono::Duration::minutes(1) {
+                accounts::touch_session(c, &id_hash, at)?;
+            }
+            Ok(Some(Principal {
+                caller: Caller::User {
+                    user_id: user.id,
+                    email: user.email,
+                    role: user.role,
+                },
+                account_id: account.id,
+                account_name: account.name,
+                identity_clients_enabled: account.identity_clients_enabled,
+                source_ip: None,
+            }))
+        })
+        .await?;
+    Ok(found)
+}
+
+/// A new session for a right email and password: the principal, and the session id that only
+/// the browser keeps.
+pub async fn sign_in(
+    state: &AppState,
+    request: SignInRequest,
+    address: Option<String>,
+) -> Result<(Principal, String), ApiError> {
+    let SignInRequest { email, password } = request;
+    let throttle_key = format!(
+        "{}|{}",
+        email.trim().to_lowercase(),
+        address.as_deref().unwrap_or_default()
+    );
+    if let Some(wait) = state.sign_in_throttle.check(&throttle_key) {
+        return Err(ApiError::Throttled(wait));
+    }
+    let user = state
+        .db(move |c| accounts::find_user_by_email(c, &email))
+        .await?;
+    let ok = state
+        .hasher
+        .verify(
+            &password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+            false,
+        )
+        .await;
+    let Some(user) = user.filter(|_| ok) else {
+        state.sign_in_throttle.failed(&throttle_key);
+        return Err(ApiError::Unauthenticated);
+    };
+    state.sign_in_throttle.succeeded(&throttle_key);
+    let session_id = new_session_id()?;
+    let at = now();
+    let absolute = chrono::Duration::from_std(state.config.session_absolute).unwrap_or_default();
+    let row = SessionRow {
+        id_hash: hash_session_id(&session_id),
+        user_id: user.id.clone(),
+        created_at: at,
+        last_seen_at: at,
+        expires_at: at + absolute,
+    };
+    let account_id = user.account_id.clone();
+    let account = state
+        .db(move |c| {
+            accounts::create_session(c, &row)?;
+            accounts::find_account(c, &account_id)
+        })
+        .await?;
+    let principal = Principal {
+        caller: Caller::User {
+            user_id: user.id,
+            email: user.email,
+            role: user.role,
+        },
+        account_id: account.id,
+        account_name: account.name,
+        identity_clients_enabled: account.identity_clients_enabled,
+        source_ip: address,
+    };
+    Ok((principal, session_id))
+}
+
+/// Ends a session on the server, not just in the browser.
+pub async fn sign_out(state: &AppState, session_id: &str) -> Result<(), ApiError> {
+    let id_hash = hash_session_id(session_id);
+    state
+        .db(move |c| accounts::delete_session(c, &id_hash))
+        .await?;
+    Ok(())
+}
