@@ -4,6 +4,7 @@
 mod helpers;
 
 mod clients;
+mod contract;
 mod docs;
 mod lifecycle;
 mod manage;
