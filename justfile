@@ -41,6 +41,7 @@ fmt-check:
     cargo fmt --all -- --check
 
 lint:
+    python3 scripts/module-graph.py > /dev/null
     cargo clippy --workspace --exclude vitesse-frontend --all-targets -- -D warnings
     cargo clippy -p vitesse-frontend --target wasm32-unknown-unknown -- -D warnings
 

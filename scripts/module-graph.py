@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The module graph of api/src: which module imports which (`use crate::…`, `crate::…` paths and
-`super::…`), and every circle in it. Usage: scripts/module-graph.py [SRC_DIR] [--dot]
-Exits 1 when a circle exists, so a check can hold the house to "no circles"."""
+`super::…`), every circle in it, and any module below the HTTP layer that knows HTTP.
+Usage: scripts/module-graph.py [SRC_DIR] [--dot]. Exits 1 on a circle or a layer broken, so
+`just lint` holds the house to its shape."""
 import os, re, sys
 
 src = next((a for a in sys.argv[1:] if not a.startswith("--")), "api/src")
@@ -89,4 +90,17 @@ else:
 found = cycles()
 for c in found:
     print(f"CIRCLE of {len(c)} modules: {' <-> '.join(c)}", file=sys.stderr)
-sys.exit(1 if found else 0)
+
+# Below the HTTP layer nothing knows HTTP: no actix, no app, no handler.
+LOWER = ("service", "store", "oauth", "state", "error", "config", "throttle", "metrics", "digest")
+UPPER = ("app", "http", "cli", "openapi")
+wrong = []
+for mod, path in modules.items():
+    if mod.split("::")[0] not in LOWER:
+        continue
+    if "actix" in open(path).read():
+        wrong.append(f"{mod} uses actix")
+    wrong += [f"{mod} imports {t}" for t in sorted(edges[mod]) if t.split("::")[0] in UPPER]
+for w in wrong:
+    print(f"LAYER: {w}", file=sys.stderr)
+sys.exit(1 if found or wrong else 0)
