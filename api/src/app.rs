@@ -35,6 +35,7 @@ routes! {
     delete "/api/v1/identity-clients/{id}" => clients::delete,
     get "/api/v1/identity-clients/{id}/events" => clients::events,
     post "/api/v1/identity-clients/{id}/secret" => clients::rotate_secret,
+    post "/api/v1/identity-clients/{id}/revoke-tokens" => clients::revoke_tokens,
     post "/oauth2/token" => oauth::token,
     post "/oauth2/introspect" => oauth::introspect,
     post "/oauth2/revoke" => oauth::revoke,
@@ -56,6 +57,9 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
             tick.tick().await;
             if let Err(e) = reloader.reload_keys().await {
                 tracing::warn!(error = %e, "could not reload signing keys");
+            }
+            if let Err(e) = reloader.sweep().await {
+                tracing::warn!(error = %e, "could not sweep expired sessions");
             }
         }
     });

@@ -102,6 +102,12 @@ struct ServeArgs {
         default_value = "ES256"
     )]
     token_signing_alg: SigningAlg,
+    /// Comma-separated addresses or CIDRs of the proxies in front of this server (e.g.
+    /// `10.0.0.0/8,::1`). From them, the caller's address is the right-most `X-Forwarded-For`
+    /// entry that is not itself a trusted proxy; from anyone else the header is ignored.
+    /// Throttling, the audit trail and the logs use that address. Default: none.
+    #[arg(long, env = "VITESSE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    trusted_proxies: Vec<ipnet::IpNet>,
     /// On first run, create a demo account and admin and print the credentials.
     #[arg(long, env = "VITESSE_DEMO")]
     demo: bool,
@@ -337,6 +343,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         session_absolute: Duration::from_secs(args.session_max_hours * 3600),
         key_reload: Duration::from_secs(args.key_reload_seconds.max(1)),
         signing_alg: args.token_signing_alg,
+        trusted_proxies: args.trusted_proxies,
     };
     let state = AppState::new(config)?;
     if args.demo {
@@ -364,6 +371,14 @@ fn demo_setup(state: &AppState, data_dir: &Path) -> CliResult {
         println!("Demo sign-in (kept in {}):\n{text}", creds_file.display());
     }
     Ok(())
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`192.0.2.1`, `::1`).
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s} is not an IP address or CIDR"))
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {

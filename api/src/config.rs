@@ -20,9 +20,18 @@ pub struct Config {
     pub key_reload: Duration,
     /// The algorithm new tokens are signed with; a change rotates the key at start.
     pub signing_alg: crate::oauth::keys::SigningAlg,
+    /// Proxies whose `X-Forwarded-For` is believed: behind them, the caller's address is the
+    /// right-most forwarded address that is not itself a trusted proxy. Empty: the peer is the
+    /// caller, and the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
+    /// Whether `peer` is one of the trusted proxies.
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|n| n.contains(&peer))
+    }
+
     /// Cookies get `Secure` when the public address is https.
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
@@ -44,6 +53,7 @@ impl Config {
             session_absolute: Duration::from_secs(12 * 3600),
             key_reload: Duration::from_secs(30),
             signing_alg: crate::oauth::keys::SigningAlg::Es256,
+            trusted_proxies: vec![],
             issuer,
         }
     }

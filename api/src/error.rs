@@ -160,6 +160,7 @@ impl From<StoreError> for ApiError {
                 "The cursor is not valid; start again from the first page",
             ),
             StoreError::Invalid(f) => ApiError::Validation(f),
+            StoreError::Refused(why) => ApiError::Forbidden(why),
             StoreError::Unavailable(msg) => ApiError::Unavailable(Cause(msg)),
             StoreError::Other(msg) => ApiError::Internal(Cause(msg)),
         }

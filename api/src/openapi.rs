@@ -23,6 +23,7 @@ use vitesse_domain::wire;
         crate::http::clients::delete,
         crate::http::clients::events,
         crate::http::clients::rotate_secret,
+        crate::http::clients::revoke_tokens,
         crate::http::oauth::token,
         crate::http::oauth::introspect,
         crate::http::oauth::revoke,

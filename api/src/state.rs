@@ -16,6 +16,10 @@ pub struct AppState {
     pub sign_in_throttle: Throttle,
     /// Failed client authentications per client ID and source address.
     pub token_throttle: Throttle,
+    /// Failed authentications (clients and sign-ins, any identifier, unknown ones too) per
+    /// source address, and bcrypt verifications in flight from it: a flood from one address is
+    /// refused before it costs any bcrypt work, and cannot crowd out everyone else's.
+    pub address_throttle: Throttle,
     pub metrics: crate::metrics::Metrics,
     keys: RwLock<Arc<KeyRing>>,
 }
@@ -34,6 +38,11 @@ impl AppState {
             hasher: SecretHasher::new(config.bcrypt_cost),
             sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
             token_throttle: Throttle::new(20, std::time::Duration::from_secs(5 * 60)),
+            address_throttle: Throttle::with_in_flight(
+                100,
+                4,
+                std::time::Duration::from_secs(5 * 60),
+            ),
             metrics: Default::default(),
             config,
             pool,
@@ -78,6 +87,19 @@ impl AppState {
 }
 
 impl AppState {
+    /// Housekeeping on a timer: throttles forget windows that have passed, expired sign-in
+    /// sessions are deleted.
+    pub async fn sweep(&self) -> Result<(), StoreError> {
+        self.sign_in_throttle.prune();
+        self.token_throttle.prune();
+        self.address_throttle.prune();
+        let at = store::now();
+        let idle = chrono::Duration::from_std(self.config.session_idle).unwrap_or_default();
+        self.db(move |c| store::accounts::delete_expired_sessions(c, at, at - idle))
+            .await
+            .map(|_| ())
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         use diesel::connection::SimpleConnection;

@@ -90,7 +90,15 @@ where
         (
             req.method().to_string(),
             req.path().to_owned(),
-            req.peer_addr().map(|a| a.ip().to_string()),
+            req.peer_addr().map(|a| {
+                match req.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+                    Some(state) => {
+                        crate::http::caller::caller_behind(a.ip(), req.headers(), &state.config)
+                            .to_string()
+                    }
+                    None => a.ip().to_string(),
+                }
+            }),
         )
     });
     // At error level so that even a quiet server (`RUST_LOG=warn`) tags its few lines with the id.

@@ -1,55 +1,181 @@
-//! Failure throttling against guessing: after `max_failures` failed attempts within `window`
-//! for one key (e.g. email + source address), further attempts are refused until the window
-//! ends. Keyed by the pair so a stranger elsewhere cannot lock a legitimate caller out.
+//! Failure throttling against guessing. An attempt is counted when it starts, before the slow
+//! verification, so parallel guesses cannot all slip past the check: while `failures +
+//! attempts in flight` reaches `max_failures` within `window`, further attempts are refused
+//! until the window ends. At most `max_in_flight` attempts of one key run at once.
+//!
+//! Keys are fixed-size digests of what they name (email + address, client ID + address, an
+//! address), so a hostile caller cannot grow memory with long identifiers; `prune` (run on a
+//! timer) drops keys whose window has passed.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Beyond this many keys the oldest windows are pruned at once, whatever the timer does.
 const MAX_KEYS: usize = 100_000;
+
+type Key = [u8; 16];
+
+/// The fixed-size key of `parts` (e.g. `["client-id", "203.0.113.9"]`).
+pub fn key(parts: &[&str]) -> Key {
+    let mut joined: Vec<&[u8]> = Vec::with_capacity(parts.len() * 2);
+    for p in parts {
+        joined.push(p.as_bytes());
+        joined.push(b"\0");
+    }
+    let d = crate::digest::sha256(&joined);
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
+}
+
+#[derive(Debug)]
+struct Entry {
+    failures: u32,
+    in_flight: u32,
+    since: Instant,
+}
 
 pub struct Throttle {
     max_failures: u32,
+    max_in_flight: u32,
     window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    entries: Mutex<HashMap<Key, Entry>>,
+}
+
+/// An attempt in flight. Say how it ended (`succeeded`/`failed`); dropped without a word (the
+/// request was cancelled, say), it simply stops counting as in flight.
+pub struct Attempt<'a> {
+    throttle: &'a Throttle,
+    key: Key,
+    open: bool,
 }
 
 impl Throttle {
     pub fn new(max_failures: u32, window: Duration) -> Self {
+        Self::with_in_flight(max_failures, max_failures, window)
+    }
+
+    pub fn with_in_flight(max_failures: u32, max_in_flight: u32, window: Duration) -> Self {
         Self {
             max_failures,
+            max_in_flight: max_in_flight.max(1),
             window,
-            failures: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Some(seconds to wait)` while `key` is locked out.
-    pub fn check(&self, key: &str) -> Option<u64> {
-        let map = self.failures.lock().ok()?;
-        let (count, since) = map.get(key)?;
-        let elapsed = since.elapsed();
-        (*count >= self.max_failures && elapsed < self.window)
-            .then(|| (self.window - elapsed).as_secs().max(1))
+    fn wait(&self, since: Instant) -> u64 {
+        self.window.saturating_sub(since.elapsed()).as_secs().max(1)
     }
 
-    pub fn failed(&self, key: &str) {
-        let Ok(mut map) = self.failures.lock() else {
-            return;
+    /// `Some(seconds to wait)` while `key` has spent its failures (no attempt is started).
+    pub fn check(&self, key: &Key) -> Option<u64> {
+        let map = self.entries.lock().ok()?;
+        let e = map.get(key)?;
+        (e.failures >= self.max_failures && e.since.elapsed() < self.window)
+            .then(|| self.wait(e.since))
+    }
+
+    /// Starts an attempt, or `Err(seconds to wait)` when the key's failures and attempts in
+    /// flight already reach the limit.
+    pub fn begin(&self, key: Key) -> Result<Attempt<'_>, u64> {
+        let Ok(mut map) = self.entries.lock() else {
+            return Err(1);
         };
         if map.len() >= MAX_KEYS {
             let window = self.window;
-            map.retain(|_, (_, since)| since.elapsed() < window);
+            map.retain(|_, e| e.in_flight > 0 || e.since.elapsed() < window);
         }
-        let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
+        let e = map.entry(key).or_insert(Entry {
+            failures: 0,
+            in_flight: 0,
+            since: Instant::now(),
+        });
+        if e.since.elapsed() >= self.window {
+            e.failures = 0;
+            e.since = Instant::now();
         }
-        entry.0 += 1;
+        if e.failures + e.in_flight >= self.max_failures {
+            return Err(self.wait(e.since));
+        }
+        if e.in_flight >= self.max_in_flight {
+            return Err(1);
+        }
+        e.in_flight += 1;
+        Ok(Attempt {
+            throttle: self,
+            key,
+            open: true,
+        })
     }
 
-    pub fn succeeded(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
+    /// A success outside an attempt (a verification remembered from before): the key's
+    /// failures are forgiven.
+    pub fn forgive(&self, key: &Key) {
+        if let Ok(mut map) = self.entries.lock()
+            && map.get(key).is_some_and(|e| e.in_flight == 0)
+        {
             map.remove(key);
+        }
+    }
+
+    fn end(&self, key: &Key, failed: bool) {
+        let Ok(mut map) = self.entries.lock() else {
+            return;
+        };
+        let Some(e) = map.get_mut(key) else {
+            return;
+        };
+        e.in_flight = e.in_flight.saturating_sub(1);
+        if failed {
+            e.failures += 1;
+        } else {
+            e.failures = 0;
+        }
+        if e.failures == 0 && e.in_flight == 0 {
+            map.remove(key);
+        }
+    }
+
+    /// Drops keys whose window has passed and that have nothing in flight.
+    pub fn prune(&self) {
+        if let Ok(mut map) = self.entries.lock() {
+            let window = self.window;
+            map.retain(|_, e| e.in_flight > 0 || e.since.elapsed() < window);
+        }
+    }
+
+    /// How many keys are tracked (for /metrics).
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |m| m.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Attempt<'_> {
+    pub fn succeeded(mut self) {
+        self.open = false;
+        self.throttle.end(&self.key, false);
+    }
+
+    pub fn failed(mut self) {
+        self.open = false;
+        self.throttle.end(&self.key, true);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Ok(mut map) = self.throttle.entries.lock()
+                && let Some(e) = map.get_mut(&self.key)
+            {
+                e.in_flight = e.in_flight.saturating_sub(1);
+            }
         }
     }
 }
@@ -61,22 +187,52 @@ mod tests {
     #[test]
     fn locks_after_max_failures_and_only_that_key() {
         let t = Throttle::new(3, Duration::from_secs(60));
+        let (a, b) = (key(&["a"]), key(&["b"]));
         for _ in 0..3 {
-            assert!(t.check("a").is_none());
-            t.failed("a");
+            assert!(t.check(&a).is_none());
+            t.begin(a).unwrap().failed();
         }
-        assert!(t.check("a").is_some());
-        assert!(t.check("b").is_none());
-        t.succeeded("a");
-        assert!(t.check("a").is_none());
+        assert!(t.check(&a).is_some());
+        assert!(t.begin(a).is_err());
+        assert!(t.begin(b).is_ok());
     }
 
     #[test]
-    fn window_expires() {
-        let t = Throttle::new(1, Duration::from_millis(10));
-        t.failed("a");
-        assert!(t.check("a").is_some());
-        std::thread::sleep(Duration::from_millis(15));
-        assert!(t.check("a").is_none());
+    fn attempts_in_flight_count_before_they_fail() {
+        let t = Throttle::new(3, Duration::from_secs(60));
+        let k = key(&["client", "addr"]);
+        let racing: Vec<_> = (0..3).map(|_| t.begin(k).unwrap()).collect();
+        assert!(t.begin(k).is_err(), "a fourth parallel guess is refused");
+        drop(racing);
+        assert!(t.begin(k).is_ok(), "cancelled attempts stop counting");
+    }
+
+    #[test]
+    fn in_flight_cap_holds_even_with_failures_to_spare() {
+        let t = Throttle::with_in_flight(100, 2, Duration::from_secs(60));
+        let k = key(&["addr"]);
+        let _a = t.begin(k).unwrap();
+        let _b = t.begin(k).unwrap();
+        assert_eq!(t.begin(k).err(), Some(1));
+    }
+
+    #[test]
+    fn success_forgives_and_window_expires_and_prune_forgets() {
+        let t = Throttle::new(1, Duration::from_millis(20));
+        let k = key(&["a"]);
+        t.begin(k).unwrap().failed();
+        assert!(t.check(&k).is_some());
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(t.check(&k).is_none());
+        t.prune();
+        assert!(t.is_empty());
+        t.begin(k).unwrap().succeeded();
+        assert!(t.is_empty(), "a success leaves nothing behind");
+    }
+
+    #[test]
+    fn keys_are_fixed_size_whatever_they_name() {
+        assert_eq!(key(&[&"x".repeat(10_000)]).len(), 16);
+        assert_ne!(key(&["ab", "c"]), key(&["a", "bc"]));
     }
 }

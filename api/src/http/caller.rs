@@ -10,6 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 pub const SESSION_COOKIE: &str = "vitesse_session";
@@ -102,7 +103,92 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
-/// The caller's address: what throttling, the audit trail and the logs record.
+/// The caller's address: what throttling, the audit trail and the logs record. Behind a
+/// trusted proxy it is the right-most `X-Forwarded-For` address that is not itself a trusted
+/// proxy; from anyone else the header is ignored (it is the caller's to forge).
 pub fn client_address(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let config = &state(req).ok()?.config;
+    Some(caller_behind(peer, req.headers(), config).to_string())
+}
+
+/// [`client_address`] from the parts a middleware also has.
+pub fn caller_behind(
+    peer: IpAddr,
+    headers: &actix_web::http::header::HeaderMap,
+    config: &crate::config::Config,
+) -> IpAddr {
+    if !config.trusts(peer) {
+        return peer;
+    }
+    let mut caller = peer;
+    // Several headers are one list, in order (RFC 9110 §5.3); read it from the right.
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for entry in entries.iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) if config.trusts(ip) => caller = ip,
+            Ok(ip) => return ip,
+            // Garbage where an address should be: believe nothing further left.
+            Err(_) => return caller,
+        }
+    }
+    caller
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+
+    fn config(trusted: &[&str]) -> crate::config::Config {
+        let mut c = crate::config::Config::new("x".into(), "http://x".into());
+        c.trusted_proxies = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        c
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(
+                HeaderName::from_static("x-forwarded-for"),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let c = config(&["10.0.0.0/8", "::1/128"]);
+        let h = forwarded(&["198.51.100.7, 203.0.113.9", "10.1.2.3"]);
+        assert_eq!(caller_behind(ip("10.0.0.1"), &h, &c), ip("203.0.113.9"));
+        assert_eq!(
+            caller_behind(ip("192.0.2.1"), &h, &c),
+            ip("192.0.2.1"),
+            "untrusted peer"
+        );
+        assert_eq!(
+            caller_behind(ip("::1"), &forwarded(&["2001:db8::5"]), &c),
+            ip("2001:db8::5")
+        );
+        assert_eq!(
+            caller_behind(ip("10.0.0.1"), &forwarded(&["oops, 10.9.9.9"]), &c),
+            ip("10.9.9.9"),
+            "garbage stops the walk at the last trusted hop"
+        );
+        assert_eq!(
+            caller_behind(ip("10.0.0.1"), &HeaderMap::new(), &c),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            caller_behind(ip("10.0.0.1"), &h, &config(&[])),
+            ip("10.0.0.1"),
+            "no trusted proxies: the header is ignored"
+        );
+    }
 }

@@ -214,3 +214,29 @@ pub async fn rotate_secret(
         service::rotate_secret(&state, &p, id.into_inner(), rotation, if_match(&req)).await?;
     Ok(client_response(HttpResponse::Ok(), &client))
 }
+
+/// End every token the client holds, at once and for good: introspection answers inactive and
+/// the API refuses them as bearer tokens, on every instance. (Resource servers that verify
+/// offline accept them until they expire; see docs/requesting-tokens.md.)
+#[utoipa::path(
+    post, path = "/api/v1/identity-clients/{id}/revoke-tokens", tag = "Identity clients", operation_id = "revokeIdentityClientTokens",
+    params(
+        ("id" = String, Path, description = "The client's server-assigned id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; a stale one is refused with 412"),
+    ),
+    responses(
+        (status = 200, description = "The client; its earlier tokens no longer work", body = vitesse_domain::wire::IdentityClient,
+            headers(("ETag" = String, description = "The new version"))),
+        NotSignedIn, Forbidden, NotFound, Stale,
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn revoke_tokens(
+    ClientManager(p): ClientManager,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let client = service::revoke_tokens(&state, &p, id.into_inner(), if_match(&req)).await?;
+    Ok(client_response(HttpResponse::Ok(), &client))
+}

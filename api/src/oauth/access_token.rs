@@ -18,6 +18,11 @@ pub struct ClaimsToSign<'a> {
     pub client_id: &'a str,
     pub scope: &'a str,
     pub account_id: &'a str,
+    /// The client's internal id: a client deleted and made again under the same client ID is
+    /// another client, whose tokens these are not.
+    pub cpk: &'a str,
+    /// The client's token generation when the token was issued (see `IdentityClient`).
+    pub cgen: i32,
 }
 
 /// The claims of a token whose signature, type, issuer, audience and expiry checked out.
@@ -32,6 +37,11 @@ pub struct VerifiedClaims {
     pub client_id: String,
     pub scope: String,
     pub account_id: String,
+    /// Absent from tokens issued before 0.2 (they are checked by client ID, generation 0).
+    #[serde(default)]
+    pub cpk: String,
+    #[serde(default)]
+    pub cgen: i32,
 }
 
 /// Seconds since the epoch (NumericDate is whole seconds, RFC 7519 §2).

@@ -5,13 +5,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use std::collections::HashMap;
+use lru::LruCache;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 const REMEMBERED_MAX: usize = 50_000;
+/// Verifications that may wait per bcrypt slot: at cost 12 about 5 s of work per slot.
+const QUEUE_PER_SLOT: usize = 16;
 
 /// Hashing failed: bcrypt refused, or its blocking task did not finish.
 #[derive(Debug)]
@@ -33,8 +36,11 @@ impl std::error::Error for HashError {}
 
 pub struct SecretHasher {
     cost: u32,
-    /// stored bcrypt hash -> pre-hash of the secret that verified against it
-    remembered: Mutex<HashMap<String, [u8; 32]>>,
+    /// stored bcrypt hash -> pre-hash of the secret that verified against it (least recently
+    /// used entries go first when it is full)
+    remembered: Mutex<LruCache<String, [u8; 32]>>,
+    /// verifications that may wait for a slot before new ones are refused
+    queue_max: usize,
     /// bcrypt runs at most this many at once, off the async executor
     bcrypt_slots: Arc<Semaphore>,
     /// when a verification last took the remembered path (ms since `started`)
@@ -65,7 +71,10 @@ impl SecretHasher {
         let slots = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
         Self {
             cost,
-            remembered: Mutex::new(HashMap::new()),
+            remembered: Mutex::new(LruCache::new(
+                NonZeroUsize::new(REMEMBERED_MAX).expect("a positive capacity"),
+            )),
+            queue_max: QUEUE_PER_SLOT * slots,
             bcrypt_slots: Arc::new(Semaphore::new(slots)),
             last_remembered: AtomicU64::new(0),
             started: Instant::now(),
@@ -139,24 +148,41 @@ impl SecretHasher {
         bcrypt::hash(prehash(&digest(secret)), self.cost)
     }
 
-    /// Verifies `secret` against `stored`. With `stored = None` (unknown client) the dummy hash
-    /// is verified instead and the answer is always false.
-    pub async fn verify(&self, secret: &str, stored: Option<&str>, remember: bool) -> bool {
+    /// Whether `secret` verified against `stored` before (a memory lookup, no bcrypt). Hits
+    /// are what the bcrypt slots rest for.
+    pub fn remembered(&self, secret: &str, stored: &str) -> bool {
         let d = digest(secret);
-        if let (Some(stored), true) = (stored, remember) {
-            let hit = self
-                .remembered
-                .lock()
-                .map(|m| {
-                    m.get(stored)
-                        .is_some_and(|known| openssl::memcmp::eq(known, &d))
-                })
-                .unwrap_or(false);
-            if hit {
-                self.note_remembered_hit();
-                return true;
-            }
+        let hit = self
+            .remembered
+            .lock()
+            .map(|mut m| {
+                m.get(stored)
+                    .is_some_and(|known| openssl::memcmp::eq(known, &d))
+            })
+            .unwrap_or(false);
+        if hit {
+            self.note_remembered_hit();
         }
+        hit
+    }
+
+    /// Verifies `secret` against `stored` with bcrypt (remembering a success when `remember`).
+    /// With `stored = None` (unknown client or user) the dummy hash is verified instead and the
+    /// answer is always false: the same work as a wrong secret. `Err(Busy)` at once when the
+    /// bcrypt queue is full: a flood is answered "try later", it does not queue without end.
+    pub async fn verify(
+        &self,
+        secret: &str,
+        stored: Option<&str>,
+        remember: bool,
+    ) -> Result<bool, Busy> {
+        if remember && stored.is_some_and(|s| self.remembered(secret, s)) {
+            return Ok(true);
+        }
+        if self.waiting() >= self.queue_max {
+            return Err(Busy);
+        }
+        let d = digest(secret);
         let target = stored.unwrap_or(&self.dummy_hash).to_owned();
         let pre = prehash(&d);
         let ok = {
@@ -171,15 +197,16 @@ impl SecretHasher {
         };
         let ok = ok && stored.is_some();
         if let (true, Ok(mut m), Some(stored)) = (ok && remember, self.remembered.lock(), stored) {
-            if m.len() >= REMEMBERED_MAX {
-                // Bounded: forgetting only costs one bcrypt per client later.
-                m.clear();
-            }
-            m.insert(stored.to_owned(), d);
+            // Bounded: the least recently used entry goes, costing one bcrypt for its client later.
+            m.put(stored.to_owned(), d);
         }
-        ok
+        Ok(ok)
     }
 }
+
+/// The bcrypt queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
 
 #[cfg(test)]
 mod tests {
@@ -191,11 +218,11 @@ mod tests {
         let a = format!("{}A", "x".repeat(90));
         let b = format!("{}B", "x".repeat(90));
         let stored = h.hash(&a).await.unwrap();
-        assert!(h.verify(&a, Some(&stored), true).await);
-        assert!(!h.verify(&b, Some(&stored), true).await);
+        assert!(h.verify(&a, Some(&stored), true).await.unwrap());
+        assert!(!h.verify(&b, Some(&stored), true).await.unwrap());
         // The remembered path must not confuse them either.
-        assert!(h.verify(&a, Some(&stored), true).await);
-        assert!(!h.verify(&b, Some(&stored), true).await);
+        assert!(h.verify(&a, Some(&stored), true).await.unwrap());
+        assert!(!h.verify(&b, Some(&stored), true).await.unwrap());
     }
 
     #[tokio::test]
@@ -203,24 +230,54 @@ mod tests {
         let h = SecretHasher::new(4);
         let free = || h.bcrypt_slots.available_permits();
         let stored = h.hash("right secret").await.unwrap();
-        assert!(!h.verify("wrong secret", Some(&stored), true).await);
+        assert!(!h.verify("wrong secret", Some(&stored), true).await.unwrap());
         assert_eq!(
             free(),
             h.slots(),
             "no remembered traffic: the slot is free at once"
         );
 
-        assert!(h.verify("right secret", Some(&stored), true).await); // bcrypt, then remembered
-        assert!(h.verify("right secret", Some(&stored), true).await); // the remembered path
-        assert!(!h.verify("wrong secret", Some(&stored), true).await);
+        assert!(h.verify("right secret", Some(&stored), true).await.unwrap()); // bcrypt, then remembered
+        assert!(h.verify("right secret", Some(&stored), true).await.unwrap()); // the remembered path
+        assert!(!h.verify("wrong secret", Some(&stored), true).await.unwrap());
         assert_eq!(free(), h.slots() - 1, "the slot rests after a bcrypt");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(free(), h.slots(), "and comes back");
     }
 
     #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let mut h = SecretHasher::new(4);
+        h.queue_max = 0;
+        assert_eq!(h.verify("x", None, true).await, Err(Busy));
+    }
+
+    #[tokio::test]
+    async fn the_memory_forgets_the_least_recently_used_first() {
+        let h = SecretHasher::new(4);
+        *h.remembered.lock().unwrap() = LruCache::new(NonZeroUsize::new(2).unwrap());
+        let mut hashes = vec![];
+        for s in ["s1", "s2", "s3"] {
+            hashes.push(h.hash(s).await.unwrap());
+        }
+        assert!(h.verify("s1", Some(&hashes[0]), true).await.unwrap());
+        assert!(h.verify("s2", Some(&hashes[1]), true).await.unwrap());
+        assert!(
+            h.remembered("s1", &hashes[0]),
+            "s1 is used again: s2 is now the oldest"
+        );
+        assert!(h.verify("s3", Some(&hashes[2]), true).await.unwrap());
+        assert!(h.remembered("s1", &hashes[0]));
+        assert!(h.remembered("s3", &hashes[2]));
+        assert!(
+            !h.remembered("s2", &hashes[1]),
+            "the least recently used went"
+        );
+    }
+
+    #[tokio::test]
     async fn unknown_client_never_verifies() {
         let h = SecretHasher::new(4);
-        assert!(!h.verify("dummy secret", None, true).await);
+        assert!(!h.verify("dummy secret", None, true).await.unwrap());
     }
 }

@@ -137,12 +137,23 @@ pub async fn update(
         Some(s) => Some(hash_secret(state, s.expose()).await?),
         None => None,
     };
-    edit(state, p, id, expected_version, move |client, at| {
-        client.apply(&patch);
-        if let Some(hash) = hash {
-            client.secret.replace(hash, None, at);
-        }
-    })
+    // Who holds the secret, the client ID or the switch holds the client: automation may touch
+    // them only for clients within its own roles.
+    let guarded =
+        patch.client_secret.is_some() || patch.client_id.is_some() || patch.enabled.is_some();
+    edit(
+        state,
+        p,
+        id,
+        expected_version,
+        guarded,
+        move |client, at| {
+            client.apply(&patch);
+            if let Some(hash) = hash {
+                client.secret.replace(hash, None, at);
+            }
+        },
+    )
     .await
 }
 
@@ -158,8 +169,23 @@ pub async fn rotate_secret(
     p.require_identity_client_manager()?;
     let hash = hash_secret(state, rotation.client_secret.expose()).await?;
     let grace = chrono::Duration::minutes(rotation.previous_secret_grace_minutes);
-    edit(state, p, id, expected_version, move |client, at| {
+    edit(state, p, id, expected_version, true, move |client, at| {
         client.secret.replace(hash, Some(grace), at);
+    })
+    .await
+}
+
+/// Ends every token the client holds, at once and for good (on every instance: introspection
+/// and bearer use read the client's token generation).
+pub async fn revoke_tokens(
+    state: &AppState,
+    p: &Principal,
+    id: String,
+    expected_version: Option<i32>,
+) -> Result<IdentityClient, ApiError> {
+    p.require_identity_client_manager()?;
+    edit(state, p, id, expected_version, true, |client, _| {
+        client.revoke_tokens();
     })
     .await
 }
@@ -173,6 +199,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     p.require_identity_client_manager()?;
     let (actor, account) = (p.actor(), p.account_id.clone());
+    let held = p.automation_roles().map(<[String]>::to_vec);
     Ok(state
         .db(move |c| {
             write_tx(c, |c| {
@@ -180,6 +207,7 @@ pub async fn delete(
                 if expected_version.is_some_and(|v| v != old.version) {
                     return Err(crate::store::StoreError::Stale);
                 }
+                check_within_roles(&old, held.as_deref())?;
                 client_store::remove(c, &old.id)?;
                 let changes: Map<String, Value> = old
                     .audited_fields()
@@ -231,6 +259,19 @@ pub async fn events(
     })
 }
 
+/// Automation (`held` is its roles) may take over or switch off only clients within its roles.
+fn check_within_roles(
+    client: &IdentityClient,
+    held: Option<&[String]>,
+) -> Result<(), crate::store::StoreError> {
+    match held {
+        Some(held) if !client.within_roles(held) => Err(crate::store::StoreError::Refused(
+            "A client may change the secret, client ID, status or tokens of — or delete — only clients whose every role it holds itself.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 async fn hash_secret(state: &AppState, secret: &str) -> Result<SecretHash, ApiError> {
     state
         .hasher
@@ -242,14 +283,22 @@ async fn hash_secret(state: &AppState, secret: &str) -> Result<SecretHash, ApiEr
 
 /// Reads the client, applies `change`, and when anything changed stores the next version with
 /// its audit events, all in one transaction.
+/// `guarded`: the change touches what holds the client (its secret, client ID, status or
+/// tokens), which automation may change only within its own roles — checked against the row
+/// read inside the transaction, so a concurrent role change cannot slip past it.
 async fn edit(
     state: &AppState,
     p: &Principal,
     id: String,
     expected_version: Option<i32>,
+    guarded: bool,
     change: impl FnOnce(&mut IdentityClient, chrono::DateTime<chrono::Utc>) + Send + 'static,
 ) -> Result<IdentityClient, ApiError> {
     let (actor, account) = (p.actor(), p.account_id.clone());
+    let held = p
+        .automation_roles()
+        .filter(|_| guarded)
+        .map(<[String]>::to_vec);
     Ok(state
         .db(move |c| {
             write_tx(c, |c| {
@@ -257,6 +306,7 @@ async fn edit(
                 if expected_version.is_some_and(|v| v != old.version) {
                     return Err(crate::store::StoreError::Stale);
                 }
+                check_within_roles(&old, held.as_deref())?;
                 let at = now();
                 let mut new = old.clone();
                 change(&mut new, at);
@@ -299,6 +349,10 @@ fn record_changes(
         let action = if enabled { "enabled" } else { "disabled" };
         let change = json!({ "enabled": { "from": !enabled, "to": enabled } });
         audit::record(c, actor, account, pk, action, change, when)?;
+    }
+    if changes.tokens_revoked {
+        let change = json!({ "tokens": "revoked" });
+        audit::record(c, actor, account, pk, "tokens_revoked", change, when)?;
     }
     if changes.secret_changed {
         let mut change = json!({ "client_secret": "changed" });

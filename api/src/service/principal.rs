@@ -66,6 +66,15 @@ impl Principal {
         Ok(())
     }
 
+    /// The roles an automation caller holds; `None` for a signed-in admin, whom this rule does
+    /// not limit.
+    pub fn automation_roles(&self) -> Option<&[String]> {
+        match &self.caller {
+            Caller::Client { roles, .. } => Some(roles),
+            Caller::User { .. } => None,
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         let (kind, id, label) = match &self.caller {
             Caller::User { user_id, email, .. } => ("user", user_id.clone(), email.clone()),

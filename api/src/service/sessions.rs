@@ -3,9 +3,11 @@
 
 use super::principal::{Caller, Principal};
 use crate::error::ApiError;
+use crate::service::operator::EMAIL_MAX;
 use crate::state::AppState;
 use crate::store::accounts::{self, SessionRow};
 use crate::store::now;
+use crate::throttle;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use vitesse_domain::wire::SignInRequest;
@@ -32,6 +34,9 @@ pub async fn resolve(state: &AppState, session_id: &str) -> Result<Option<Princi
             let Some((s, user, account)) = accounts::find_session(c, &id_hash)? else {
                 return Ok(None);
             };
+            if user.disabled {
+                return Ok(None);
+            }
             let at = now();
             if at >= s.expires_at || at - s.last_seen_at >= idle {
                 accounts::delete_session(c, &id_hash)?;
@@ -65,14 +70,20 @@ pub async fn sign_in(
     address: Option<String>,
 ) -> Result<(Principal, String), ApiError> {
     let SignInRequest { email, password } = request;
-    let throttle_key = format!(
-        "{}|{}",
-        email.trim().to_lowercase(),
-        address.as_deref().unwrap_or_default()
-    );
-    if let Some(wait) = state.sign_in_throttle.check(&throttle_key) {
-        return Err(ApiError::Throttled(wait));
+    let email = email.trim().to_lowercase();
+    if email.len() > EMAIL_MAX {
+        // No user can have this address: refused before it is looked up, throttled or stored.
+        return Err(ApiError::Unauthenticated);
     }
+    let address = address.unwrap_or_default();
+    let by_address = state
+        .address_throttle
+        .begin(throttle::key(&[&address]))
+        .map_err(ApiError::Throttled)?;
+    let by_pair = state
+        .sign_in_throttle
+        .begin(throttle::key(&[&email, &address]))
+        .map_err(ApiError::Throttled)?;
     let user = state
         .db(move |c| accounts::find_user_by_email(c, &email))
         .await?;
@@ -83,12 +94,19 @@ pub async fn sign_in(
             user.as_ref().map(|u| u.password_hash.as_str()),
             false,
         )
-        .await;
-    let Some(user) = user.filter(|_| ok) else {
-        state.sign_in_throttle.failed(&throttle_key);
+        .await
+        .map_err(|_| {
+            ApiError::Unavailable(crate::error::Cause("the bcrypt queue is full".into()))
+        })?;
+    // A disabled user is refused like a wrong password, after the same work.
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
+        by_pair.failed();
+        by_address.failed();
         return Err(ApiError::Unauthenticated);
     };
-    state.sign_in_throttle.succeeded(&throttle_key);
+    by_pair.succeeded();
+    by_address.succeeded();
+    let address = Some(address).filter(|a| !a.is_empty());
     let session_id = new_session_id()?;
     let at = now();
     let absolute = chrono::Duration::from_std(state.config.session_absolute).unwrap_or_default();

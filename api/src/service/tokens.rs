@@ -9,8 +9,9 @@ use crate::state::AppState;
 use crate::store::accounts::{self, Account};
 use crate::store::clients as client_store;
 use crate::store::{StoreError, revocations};
+use crate::throttle;
 use std::sync::Arc;
-use vitesse_domain::{IdentityClient, Scope};
+use vitesse_domain::{ClientId, IdentityClient, Scope};
 
 /// What a client presents to authenticate (RFC 6749 §2.3.1), by either method.
 pub struct Credentials {
@@ -20,40 +21,74 @@ pub struct Credentials {
 
 /// Client authentication: the client's current row and the secret (the current one, or the
 /// previous one during a rotation's grace period). Unknown, disabled and wrong-secret clients
-/// get the same answer after the same work; repeated failures from one address for one client
-/// ID are throttled.
+/// get the same answer after the same work. A secret verified before costs a memory lookup;
+/// anything that needs bcrypt is first counted against the client ID and address (20 failures
+/// in 5 minutes) and against the address alone (100 failures across all client IDs, at most 4
+/// verifications in flight), so a flood is refused before it costs bcrypt work; a full bcrypt
+/// queue answers 503 at once.
 pub async fn authenticate(
     state: &AppState,
     credentials: Credentials,
     address: Option<&str>,
 ) -> Result<IdentityClient, OAuthError> {
     let Credentials { client_id, secret } = credentials;
-    let throttle_key = format!("{client_id}|{}", address.unwrap_or_default());
-    if let Some(wait) = state.token_throttle.check(&throttle_key) {
-        return Err(OAuthError::new(
-            OAuthErrorCode::TemporarilyUnavailable,
-            "Too many failed attempts; try again later",
-        )
-        .with_status(429)
-        .with_retry_after(wait));
+    if client_id.is_empty() || client_id.len() > ClientId::MAX {
+        // No client can have this ID: refused before it is looked up, throttled or stored.
+        return Err(OAuthError::invalid_client());
+    }
+    let address = address.unwrap_or_default();
+    let pair = throttle::key(&[&client_id, address]);
+    if let Some(wait) = state.token_throttle.check(&pair) {
+        return Err(throttled(wait));
     }
     // Always read the current row: an edit applies at the very next request.
-    let client = state
+    let found = state
         .db(move |c| client_store::find_by_client_id(c, &client_id))
         .await?;
     let at = now();
+    // With the account's identity clients switched off, its clients get no tokens.
+    let usable = |c: &IdentityClient, feature_on: bool| c.enabled && feature_on;
+    if let Some((c, feature_on)) = &found
+        && c.secret
+            .accepted_at(at)
+            .any(|stored| state.hasher.remembered(&secret, stored.as_str()))
+    {
+        return if usable(c, *feature_on) {
+            state.token_throttle.forgive(&pair);
+            Ok(c.clone())
+        } else {
+            Err(OAuthError::invalid_client())
+        };
+    }
+    let by_address = state
+        .address_throttle
+        .begin(throttle::key(&[address]))
+        .map_err(throttled)?;
+    let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
+    let busy = |_| {
+        OAuthError::new(
+            OAuthErrorCode::TemporarilyUnavailable,
+            "Too many verifications are waiting; try again shortly",
+        )
+        .with_retry_after(1)
+    };
     let mut verified = false;
-    match &client {
+    match &found {
+        // The same work as a wrong secret: unknown IDs cannot be told apart by timing.
         None => {
-            // The same work as a wrong secret: unknown IDs cannot be told apart by timing.
-            state.hasher.verify(&secret, None, true).await;
+            state
+                .hasher
+                .verify(&secret, None, true)
+                .await
+                .map_err(busy)?;
         }
-        Some(c) => {
+        Some((c, _)) => {
             for stored in c.secret.accepted_at(at) {
                 if state
                     .hasher
                     .verify(&secret, Some(stored.as_str()), true)
                     .await
+                    .map_err(busy)?
                 {
                     verified = true;
                     break;
@@ -61,16 +96,27 @@ pub async fn authenticate(
             }
         }
     }
-    match client {
-        Some(c) if verified && c.enabled => {
-            state.token_throttle.succeeded(&throttle_key);
+    match found {
+        Some((c, feature_on)) if verified && usable(&c, feature_on) => {
+            by_pair.succeeded();
+            by_address.succeeded();
             Ok(c)
         }
         _ => {
-            state.token_throttle.failed(&throttle_key);
+            by_pair.failed();
+            by_address.failed();
             Err(OAuthError::invalid_client())
         }
     }
+}
+
+fn throttled(wait: u64) -> OAuthError {
+    OAuthError::new(
+        OAuthErrorCode::TemporarilyUnavailable,
+        "Too many failed attempts; try again later",
+    )
+    .with_status(429)
+    .with_retry_after(wait)
 }
 
 /// A signed access token and what the response tells about it.
@@ -102,6 +148,8 @@ pub async fn issue(
         client_id: client.client_id.as_str(),
         scope: scope.as_str(),
         account_id: &client.account_id,
+        cpk: &client.id,
+        cgen: client.token_generation,
     };
     let access_token = state
         .keys()
@@ -141,8 +189,10 @@ pub struct ActiveToken {
 }
 
 /// `Some` while the token is active: one of ours (see [`access_token::verify`]), not revoked,
-/// and its client still exists in the same account and is enabled. A changed secret does not
-/// end it (see docs/requesting-tokens.md).
+/// its client (the same one, not another made later under its client ID) still exists in the
+/// same account with identity clients switched on, is enabled, still has the client ID and the
+/// token generation the token names. A changed secret does not end it (see
+/// docs/requesting-tokens.md); disabling the client or "revoke all tokens" does, for good.
 pub async fn active_token(
     state: &AppState,
     token: &str,
@@ -155,9 +205,9 @@ pub async fn active_token(
     ) else {
         return Ok(None);
     };
-    let (client_id, account_id, jti) = (
+    let (pk, client_id, jti) = (
+        claims.cpk.clone(),
         claims.client_id.clone(),
-        claims.account_id.clone(),
         claims.jti.clone(),
     );
     let found = state
@@ -165,21 +215,28 @@ pub async fn active_token(
             if revocations::is_revoked(c, &jti)? {
                 return Ok(None);
             }
-            let Some(client) = client_store::find_by_client_id(c, &client_id)? else {
-                return Ok(None);
-            };
-            if !client.enabled || client.account_id != account_id {
-                return Ok(None);
+            if pk.is_empty() {
+                // A token from before tokens named their client's internal id.
+                let Some((client, _)) = client_store::find_by_client_id(c, &client_id)? else {
+                    return Ok(None);
+                };
+                let account = accounts::find_account(c, &client.account_id)?;
+                return Ok(Some((client, account)));
             }
-            let account = accounts::find_account(c, &client.account_id)?;
-            Ok(Some((client, account)))
+            client_store::find_with_account(c, &pk)
         })
         .await?;
-    Ok(found.map(|(client, account)| ActiveToken {
-        claims,
-        client,
-        account,
-    }))
+    Ok(found
+        .filter(|(client, account)| {
+            client.account_id == claims.account_id
+                && account.identity_clients_enabled
+                && client.accepts_token(&claims.client_id, claims.cgen)
+        })
+        .map(|(client, account)| ActiveToken {
+            claims,
+            client,
+            account,
+        }))
 }
 
 /// Introspection (RFC 7662): the claims of an active token of the caller's own account;
@@ -192,7 +249,11 @@ pub async fn introspect(
     Ok(active_token(state, token)
         .await?
         .filter(|t| t.client.account_id == caller.account_id)
-        .map(|t| t.claims))
+        .map(|t| {
+            // What the token can still do: its roles the client still holds.
+            let scope = t.client.roles_within(&t.claims.scope).join(" ");
+            VerifiedClaims { scope, ..t.claims }
+        }))
 }
 
 /// Revocation (RFC 7009): a client revokes its own tokens; anything else changes nothing.

@@ -23,6 +23,8 @@ pub struct AdminUser {
     pub password_hash: String,
     pub role: String,
     pub created_at: NaiveDateTime,
+    /// A disabled user cannot sign in; their sessions were ended when they were disabled.
+    pub disabled: bool,
 }
 
 pub fn create_account(
@@ -86,6 +88,7 @@ pub fn create_user(
         password_hash: password_hash.to_owned(),
         role: role.to_owned(),
         created_at: now(),
+        disabled: false,
     };
     diesel::insert_into(admin_users::table)
         .values(&user)
@@ -161,4 +164,75 @@ pub fn touch_session(
 pub fn delete_session(conn: &mut AnyConnection, id_hash: &str) -> Result<(), StoreError> {
     diesel::delete(sessions::table.find(id_hash)).execute(conn)?;
     Ok(())
+}
+
+/// Deletes sessions past their absolute expiry or idle since before `idle_before`; how many.
+pub fn delete_expired_sessions(
+    conn: &mut AnyConnection,
+    at: NaiveDateTime,
+    idle_before: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .le(at)
+                .or(sessions::last_seen_at.le(idle_before)),
+        ),
+    )
+    .execute(conn)?)
+}
+
+/// Every admin user of every account, by email.
+pub fn list_users(conn: &mut AnyConnection) -> Result<Vec<AdminUser>, StoreError> {
+    Ok(admin_users::table
+        .order(admin_users::email.asc())
+        .select(AdminUser::as_select())
+        .load(conn)?)
+}
+
+/// Switches a user off (or on). Switching off ends their sessions in the same transaction.
+pub fn set_user_disabled(
+    conn: &mut AnyConnection,
+    email: &str,
+    disabled: bool,
+) -> Result<(), StoreError> {
+    let email = email.trim().to_lowercase();
+    super::write_tx(conn, |conn| {
+        let user = find_user_by_email(conn, &email)?.ok_or(StoreError::NotFound)?;
+        diesel::update(admin_users::table.find(&user.id))
+            .set(admin_users::disabled.eq(disabled))
+            .execute(conn)?;
+        if disabled {
+            end_sessions_of(conn, &user.id)?;
+        }
+        Ok(())
+    })
+}
+
+/// A new password hash; the user's sessions end with the old password.
+pub fn set_password(
+    conn: &mut AnyConnection,
+    email: &str,
+    password_hash: &str,
+) -> Result<(), StoreError> {
+    let email = email.trim().to_lowercase();
+    super::write_tx(conn, |conn| {
+        let user = find_user_by_email(conn, &email)?.ok_or(StoreError::NotFound)?;
+        diesel::update(admin_users::table.find(&user.id))
+            .set(admin_users::password_hash.eq(password_hash))
+            .execute(conn)?;
+        end_sessions_of(conn, &user.id)
+    })
+}
+
+/// Ends every session of a user; how many there were.
+pub fn end_sessions_of(conn: &mut AnyConnection, user_id: &str) -> Result<(), StoreError> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of the user with `email`.
+pub fn end_sessions_by_email(conn: &mut AnyConnection, email: &str) -> Result<(), StoreError> {
+    let user = find_user_by_email(conn, email)?.ok_or(StoreError::NotFound)?;
+    end_sessions_of(conn, &user.id)
 }

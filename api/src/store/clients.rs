@@ -1,7 +1,8 @@
 //! Identity clients: one row each, their roles both normalised (for integrity) and inline (so a
 //! token request reads one row).
 
-use super::schema::{api_roles, identity_client_roles, identity_clients};
+use super::accounts::Account;
+use super::schema::{accounts, api_roles, identity_client_roles, identity_clients};
 use super::{AnyConnection, StoreError, is_unique_violation};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -30,6 +31,7 @@ pub struct ClientRow {
     pub last_used_at: Option<NaiveDateTime>,
     pub previous_secret_hash: Option<String>,
     pub previous_secret_expires_at: Option<NaiveDateTime>,
+    pub token_generation: i32,
 }
 
 impl ClientRow {
@@ -60,6 +62,7 @@ impl ClientRow {
                 previous,
             },
             version: self.version,
+            token_generation: self.token_generation,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             last_used_at: self.last_used_at.map(|t| t.and_utc()),
@@ -89,6 +92,7 @@ impl ClientRow {
             last_used_at: c.last_used_at.map(|t| t.naive_utc()),
             previous_secret_hash: previous.map(|p| p.hash.as_str().to_owned()),
             previous_secret_expires_at: previous.map(|p| p.valid_until.naive_utc()),
+            token_generation: c.token_generation,
         }
     }
 }
@@ -274,27 +278,45 @@ pub fn get(
         .into_client()
 }
 
-/// The token path's one read: the client's current row, by its exact client ID. Runs on the
-/// backend's own connection type, whose statement cache is keyed by the query's type (through
-/// `AnyConnection` diesel rebuilds the SQL text on every call just to look the statement up).
+/// The token path's one read: the client's current row by its exact client ID, and whether its
+/// account has identity clients switched on. Runs on the backend's own connection type, whose
+/// statement cache is keyed by the query's type (through `AnyConnection` diesel rebuilds the
+/// SQL text on every call just to look the statement up).
 pub fn find_by_client_id(
     conn: &mut AnyConnection,
     client_id: &str,
-) -> Result<Option<IdentityClient>, StoreError> {
+) -> Result<Option<(IdentityClient, bool)>, StoreError> {
     macro_rules! query {
         () => {
             identity_clients::table
+                .inner_join(accounts::table)
                 .filter(identity_clients::client_id.eq(client_id))
-                .select(ClientRow::as_select())
+                .select((ClientRow::as_select(), accounts::identity_clients_enabled))
         };
     }
-    let rows: Vec<ClientRow> = match conn {
+    let rows: Vec<(ClientRow, bool)> = match conn {
         AnyConnection::Sqlite(c) => query!().load(c)?,
         AnyConnection::Postgresql(c) => query!().load(c)?,
     };
     rows.into_iter()
         .next()
-        .map(ClientRow::into_client)
+        .map(|(row, enabled)| Ok((row.into_client()?, enabled)))
+        .transpose()
+}
+
+/// A token's client by its internal id, with its account.
+pub fn find_with_account(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<(IdentityClient, Account)>, StoreError> {
+    let rows: Vec<(ClientRow, Account)> = identity_clients::table
+        .inner_join(accounts::table)
+        .filter(identity_clients::id.eq(id))
+        .select((ClientRow::as_select(), Account::as_select()))
+        .load(conn)?;
+    rows.into_iter()
+        .next()
+        .map(|(row, account)| Ok((row.into_client()?, account)))
         .transpose()
 }
 
@@ -325,6 +347,7 @@ pub fn save(
         identity_clients::enabled.eq(row.enabled),
         identity_clients::roles.eq(&row.roles),
         identity_clients::version.eq(row.version),
+        identity_clients::token_generation.eq(row.token_generation),
         identity_clients::updated_at.eq(row.updated_at),
     ))
     .execute(conn)

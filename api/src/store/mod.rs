@@ -195,6 +195,9 @@ pub enum StoreError {
     BadCursor,
     /// A rule only the data can check (e.g. an unknown role).
     Invalid(vitesse_domain::FieldErrors),
+    /// A rule checked against the stored row, inside the write's transaction, refused the
+    /// write (the message says why; the caller sees 403).
+    Refused(&'static str),
     /// The database cannot be reached right now.
     Unavailable(String),
     Other(String),
@@ -208,6 +211,7 @@ impl std::fmt::Display for StoreError {
             StoreError::Stale => f.write_str("stale version"),
             StoreError::BadCursor => f.write_str("bad cursor"),
             StoreError::Invalid(e) => write!(f, "invalid: {e}"),
+            StoreError::Refused(why) => write!(f, "refused: {why}"),
             StoreError::Unavailable(e) => write!(f, "database unavailable: {e}"),
             StoreError::Other(e) => write!(f, "storage error: {e}"),
         }

@@ -17,6 +17,7 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamp,
+        disabled -> Bool,
     }
 }
 
@@ -58,6 +59,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         previous_secret_hash -> Nullable<Text>,
         previous_secret_expires_at -> Nullable<Timestamp>,
+        token_generation -> Integer,
     }
 }
 

@@ -11,5 +11,6 @@ mod manage;
 mod openapi;
 mod operations;
 mod outage;
+mod security;
 mod session;
 mod token;

@@ -122,6 +122,9 @@ pub struct IdentityClient {
     pub secret: SecretState,
     /// Advances with every change; the API's ETag.
     pub version: i32,
+    /// Tokens carry the generation they were issued in; disabling the client and "revoke all
+    /// tokens" advance it, so no earlier token works again, whatever happens to the client later.
+    pub token_generation: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -135,11 +138,16 @@ pub struct ClientChanges {
     /// `Some(new state)` when the client was enabled or disabled.
     pub enabled: Option<bool>,
     pub secret_changed: bool,
+    /// Every token issued so far was ended (explicitly, not by disabling).
+    pub tokens_revoked: bool,
 }
 
 impl ClientChanges {
     pub fn is_empty(&self) -> bool {
-        self.edited.is_empty() && self.enabled.is_none() && !self.secret_changed
+        self.edited.is_empty()
+            && self.enabled.is_none()
+            && !self.secret_changed
+            && !self.tokens_revoked
     }
 }
 
@@ -163,6 +171,7 @@ impl IdentityClient {
             enabled: true,
             secret: SecretState::new(secret),
             version: 1,
+            token_generation: 0,
             created_at: now,
             updated_at: now,
             last_used_at: None,
@@ -188,8 +197,32 @@ impl IdentityClient {
             self.roles = v.clone();
         }
         if let Some(v) = patch.enabled {
+            if self.enabled && !v {
+                self.revoke_tokens();
+            }
             self.enabled = v;
         }
+    }
+
+    /// Ends every token issued so far: they name an older generation.
+    pub fn revoke_tokens(&mut self) {
+        self.token_generation += 1;
+    }
+
+    /// Whether a token of `generation` issued to this client as `client_id` may still be used:
+    /// the client is enabled, the token is of the current generation, and the client ID it was
+    /// issued to is still the client's (a renamed client's old tokens stop).
+    pub fn accepts_token(&self, client_id: &str, generation: i32) -> bool {
+        self.enabled && self.token_generation == generation && self.client_id.as_str() == client_id
+    }
+
+    /// Whether changing this client's secret, client ID, status or tokens, or deleting it, is
+    /// within what a caller holding `held` roles may do: only for clients whose every role it
+    /// holds itself, so automation cannot take over (or lock out) a more powerful client.
+    pub fn within_roles(&self, held: &[String]) -> bool {
+        self.roles
+            .iter()
+            .all(|r| held.iter().any(|h| h == r.as_str()))
     }
 
     /// What changed from `before` to `self`, for the audit trail (never secret material).
@@ -200,10 +233,14 @@ impl IdentityClient {
             .filter(|(k, v)| old.get(*k) != Some(*v))
             .map(|(k, v)| (k.clone(), json!({ "from": old[k], "to": v })))
             .collect();
+        let enabled = (self.enabled != before.enabled).then_some(self.enabled);
         ClientChanges {
             edited,
-            enabled: (self.enabled != before.enabled).then_some(self.enabled),
+            enabled,
             secret_changed: self.secret != before.secret,
+            // Disabling advances the generation too; that is reported as "disabled".
+            tokens_revoked: self.token_generation != before.token_generation
+                && enabled != Some(false),
         }
     }
 
@@ -383,6 +420,31 @@ mod tests {
         assert!(ch.secret_changed);
         assert!(!format!("{ch:?}{after:?}").contains("h2"));
         assert!(before.changes_since(&before).is_empty());
+    }
+
+    #[test]
+    fn tokens_do_not_come_back_when_the_client_is_enabled_again() {
+        let mut c = client();
+        assert!(c.accepts_token("shop-backend", 0));
+        c.apply(&ClientPatch::from_json(&json!({"enabled": false})).unwrap());
+        c.apply(&ClientPatch::from_json(&json!({"enabled": true})).unwrap());
+        assert!(c.enabled);
+        assert!(
+            !c.accepts_token("shop-backend", 0),
+            "a token of generation 0"
+        );
+        assert!(c.accepts_token("shop-backend", 1));
+        c.revoke_tokens();
+        assert!(!c.accepts_token("shop-backend", 1));
+        assert!(!c.accepts_token("other-id", 2), "renamed: old tokens stop");
+    }
+
+    #[test]
+    fn automation_acts_only_within_its_own_roles() {
+        let c = client();
+        let held = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(c.within_roles(&held(&["payments:read", "refunds:write", "x"])));
+        assert!(!c.within_roles(&held(&["payments:read"])));
     }
 
     #[test]

@@ -147,7 +147,8 @@ pub struct AuditActor {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuditEvent {
     pub id: String,
-    /// `created`, `updated`, `enabled`, `disabled`, `secret_changed` or `deleted`.
+    /// `created`, `updated`, `enabled`, `disabled`, `secret_changed`, `tokens_revoked` or
+    /// `deleted`.
     pub action: String,
     pub actor: AuditActor,
     pub source_ip: Option<String>,

@@ -1,0 +1,368 @@
+//! Hardening: nobody escalates through automation, no token comes back to life, and an
+//! account whose identity clients are switched off has no working clients.
+
+use crate::helpers::{Backend, TestApp, json, on_both_backends, spawn_app, valid_client};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const SECRET: &str = "correct-horse-battery";
+
+async fn token_of(app: &TestApp, client_id: &str, secret: &str) -> reqwest::Response {
+    app.token(
+        &[("grant_type", "client_credentials")],
+        Some((client_id, secret)),
+    )
+    .await
+}
+
+async fn bearer_of(app: &TestApp, client_id: &str) -> String {
+    let res = token_of(app, client_id, SECRET).await;
+    assert_eq!(res.status(), StatusCode::OK, "{client_id} gets a token");
+    json(res).await["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn introspect(app: &TestApp, caller: &str, token: &str) -> Value {
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(caller, Some(SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    json(res).await
+}
+
+async fn make(app: &TestApp, admin: &reqwest::Client, client_id: &str, roles: Value) -> String {
+    let mut body = valid_client(client_id);
+    body["roles"] = roles;
+    let res = app.create_client(admin, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    format!(
+        "/api/v1/identity-clients/{}",
+        json(res).await["id"].as_str().unwrap()
+    )
+}
+
+on_both_backends!(automation_cannot_take_over_or_switch_off_a_more_powerful_client);
+
+/// A leaked automation token holds `identity-clients:manage` only: it may manage clients within
+/// that, but cannot set the secret of (and then act as), rename, re-enable, revoke or delete a
+/// client with roles it lacks.
+async fn automation_cannot_take_over_or_switch_off_a_more_powerful_client(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    make(
+        &app,
+        &admin,
+        "automation-bot",
+        json!(["identity-clients:manage"]),
+    )
+    .await;
+    let payouts = make(
+        &app,
+        &admin,
+        "payouts-client",
+        json!(["payments:read", "refunds:write"]),
+    )
+    .await;
+    let peer = make(
+        &app,
+        &admin,
+        "peer-client",
+        json!(["identity-clients:manage"]),
+    )
+    .await;
+    let bearer = format!("Bearer {}", bearer_of(&app, "automation-bot").await);
+    let api = reqwest::Client::new();
+    let send = |req: reqwest::RequestBuilder| {
+        let bearer = bearer.clone();
+        async move { req.header("authorization", bearer).send().await.unwrap() }
+    };
+
+    // The admin disables the powerful client; automation must not bring it back.
+    let res = admin
+        .patch(app.url(&payouts))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let before = json(admin.get(app.url(&payouts)).send().await.unwrap()).await;
+
+    for (what, res) in [
+        (
+            "set its secret by edit",
+            send(
+                api.patch(app.url(&payouts))
+                    .json(&json!({"client_secret": "attacker-chosen"})),
+            )
+            .await,
+        ),
+        (
+            "set its secret by rotation",
+            send(
+                api.post(app.url(&format!("{payouts}/secret")))
+                    .json(&json!({"client_secret": "attacker-chosen"})),
+            )
+            .await,
+        ),
+        (
+            "re-enable it",
+            send(api.patch(app.url(&payouts)).json(&json!({"enabled": true}))).await,
+        ),
+        (
+            "take its client ID",
+            send(
+                api.patch(app.url(&payouts))
+                    .json(&json!({"client_id": "renamed-client"})),
+            )
+            .await,
+        ),
+        (
+            "end its tokens",
+            send(api.post(app.url(&format!("{payouts}/revoke-tokens")))).await,
+        ),
+        ("delete it", send(api.delete(app.url(&payouts))).await),
+    ] {
+        assert_eq!(
+            res.status(),
+            StatusCode::FORBIDDEN,
+            "automation may not {what}"
+        );
+        let problem = json(res).await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("every role it holds"),
+            "the answer says why: {problem}"
+        );
+    }
+    let after = json(admin.get(app.url(&payouts)).send().await.unwrap()).await;
+    assert_eq!(after, before, "nothing changed");
+    assert_eq!(
+        token_of(&app, "payouts-client", "attacker-chosen")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Within its own roles it may, and an admin may always.
+    let res = send(
+        api.patch(app.url(&peer))
+            .json(&json!({"client_secret": "rotated-by-bot"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = send(
+        api.patch(app.url(&payouts))
+            .json(&json!({"name": "Renamed by bot"})),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "ordinary fields stay editable"
+    );
+    let res = admin
+        .patch(app.url(&payouts))
+        .json(&json!({"enabled": true, "client_secret": "admin-chosen"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+on_both_backends!(tokens_never_come_back_to_life);
+
+/// Disable then enable, delete and reuse the client ID, or "revoke all tokens": earlier tokens
+/// stay dead at introspection and as bearer tokens.
+async fn tokens_never_come_back_to_life(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    make(&app, &admin, "introspector", json!(["payments:read"])).await;
+    let bot = make(
+        &app,
+        &admin,
+        "manager-bot",
+        json!(["identity-clients:manage", "payments:read"]),
+    )
+    .await;
+    let old = bearer_of(&app, "manager-bot").await;
+    let active = |t: String| {
+        let app = &app;
+        async move { introspect(app, "introspector", &t).await["active"] == json!(true) }
+    };
+    assert!(active(old.clone()).await);
+
+    for enabled in [false, true] {
+        let res = admin
+            .patch(app.url(&bot))
+            .json(&json!({"enabled": enabled}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert!(
+        !active(old.clone()).await,
+        "disable + enable does not revive a token"
+    );
+    let list = reqwest::Client::new()
+        .get(app.url("/api/v1/identity-clients"))
+        .bearer_auth(&old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        list.status(),
+        StatusCode::UNAUTHORIZED,
+        "nor as a bearer token"
+    );
+
+    // Revoke all tokens: the current one dies too, a new one works.
+    let current = bearer_of(&app, "manager-bot").await;
+    assert!(active(current.clone()).await);
+    let res = admin
+        .post(app.url(&format!("{bot}/revoke-tokens")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!active(current).await);
+    let events = json(
+        admin
+            .get(app.url(&format!("{bot}/events")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(events["items"][0]["action"], "tokens_revoked");
+    assert!(active(bearer_of(&app, "manager-bot").await).await);
+
+    // Delete, and make a new client under the same client ID: the old client's token is not its.
+    let before_delete = bearer_of(&app, "manager-bot").await;
+    assert_eq!(
+        admin.delete(app.url(&bot)).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    make(
+        &app,
+        &admin,
+        "manager-bot",
+        json!(["identity-clients:manage", "payments:read"]),
+    )
+    .await;
+    assert!(
+        !active(before_delete).await,
+        "a reused client ID revives nothing"
+    );
+}
+
+on_both_backends!(introspection_reports_only_roles_still_held);
+
+async fn introspection_reports_only_roles_still_held(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    make(&app, &admin, "introspector", json!(["payments:read"])).await;
+    let client = make(
+        &app,
+        &admin,
+        "two-roles",
+        json!(["payments:read", "refunds:write"]),
+    )
+    .await;
+    let token = bearer_of(&app, "two-roles").await;
+    assert_eq!(
+        introspect(&app, "introspector", &token).await["scope"],
+        "payments:read refunds:write"
+    );
+    let res = admin
+        .patch(app.url(&client))
+        .json(&json!({"roles": ["payments:read"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        introspect(&app, "introspector", &token).await["scope"],
+        "payments:read"
+    );
+}
+
+on_both_backends!(switching_the_feature_off_stops_the_accounts_clients);
+
+/// With Identity Clients off for an account, its clients get `invalid_client` and their tokens
+/// are inactive and authorise nothing; switching it on restores token issuance.
+async fn switching_the_feature_off_stops_the_accounts_clients(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, who) = app.signed_in_admin().await;
+    make(
+        &app,
+        &admin,
+        "feature-bot",
+        json!(["identity-clients:manage"]),
+    )
+    .await;
+    let token = bearer_of(&app, "feature-bot").await;
+    // An introspecting client of another account still enabled: the answer is about the token.
+    let (other_admin, _) = app.signed_in_admin().await;
+    make(&app, &other_admin, "introspector", json!(["payments:read"])).await;
+
+    let account = who.account_id.clone();
+    app.db(move |c| vitesse_api::store::accounts::set_identity_clients_enabled(c, &account, false))
+        .await;
+    let res = token_of(&app, "feature-bot", SECRET).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(res).await["error"], "invalid_client");
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/identity-clients"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the token authorises nothing"
+    );
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth("feature-bot", Some(SECRET))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "nor can it introspect"
+    );
+
+    let account = who.account_id.clone();
+    app.db(move |c| vitesse_api::store::accounts::set_identity_clients_enabled(c, &account, true))
+        .await;
+    assert_eq!(
+        token_of(&app, "feature-bot", SECRET).await.status(),
+        StatusCode::OK
+    );
+}
+
+on_both_backends!(oversized_identifiers_are_refused_before_anything_is_kept);
+
+async fn oversized_identifiers_are_refused_before_anything_is_kept(b: Backend) {
+    let app = spawn_app(b).await;
+    let long_id = "a".repeat(101);
+    let res = token_of(&app, &long_id, SECRET).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(res).await["error"], "invalid_client");
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"email": format!("{}@example.com", "x".repeat(250)), "password": "whatever-it-is"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

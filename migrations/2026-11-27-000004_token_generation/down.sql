@@ -1,0 +1,2 @@
+ALTER TABLE admin_users DROP COLUMN disabled;
+ALTER TABLE identity_clients DROP COLUMN token_generation;
