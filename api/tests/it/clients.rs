@@ -33,13 +33,7 @@ async fn create_view_and_list(b: Backend) {
     assert_eq!(created["token_duration_minutes"], 15);
     assert_eq!(created["name"], "Shop backend");
     assert!(created.get("client_secret").is_none());
-    assert_eq!(
-        location,
-        format!(
-            "/api/v1/identity-clients/{}",
-            created["id"].as_str().unwrap()
-        )
-    );
+    assert_eq!(location, path_of(&created));
 
     let viewed = admin.get(app.url(&location)).send().await.unwrap();
     assert_eq!(viewed.status(), StatusCode::OK);
@@ -272,10 +266,7 @@ async fn another_accounts_client_is_not_found(b: Backend) {
     let (mine, _) = app.signed_in_admin().await;
     let (theirs, _) = app.signed_in_admin().await;
     let created = json(app.create_client(&mine, &valid_client("my-client")).await).await;
-    let path = format!(
-        "/api/v1/identity-clients/{}",
-        created["id"].as_str().unwrap()
-    );
+    let path = path_of(&created);
     assert_eq!(
         theirs.get(app.url(&path)).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
@@ -348,7 +339,7 @@ async fn another_account_sees_nothing_on_any_client_endpoint(b: Backend) {
             .await,
     )
     .await;
-    let path = format!("/api/v1/identity-clients/{}", made["id"].as_str().unwrap());
+    let path = path_of(&made);
     let attempts = [
         theirs.get(app.url(&path)),
         theirs

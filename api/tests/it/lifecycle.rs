@@ -1,6 +1,5 @@
 //! The token service beyond issuing: secret rotation, introspection, revocation, keys, throttling.
 use crate::helpers::*;
-use crate::token::verify;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vitesse_api::oauth::keys::SigningAlg;
@@ -13,22 +12,10 @@ on_both_backends!(
     failed_client_authentication_is_throttled_per_address,
 );
 
-const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
-
-async fn new_client(app: &TestApp, admin: &reqwest::Client, client_id: &str) -> Value {
-    let res = app.create_client(admin, &valid_client(client_id)).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    json(res).await
-}
-
-fn path_of(c: &Value) -> String {
-    format!("/api/v1/identity-clients/{}", c["id"].as_str().unwrap())
-}
-
 async fn secret_rotation_keeps_the_previous_secret_for_the_grace_period(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let c = new_client(&app, &admin, "shop-backend").await;
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
     let rotate = |body: Value| {
         let (admin, url) = (admin.clone(), app.url(&format!("{}/secret", path_of(&c))));
         async move { admin.post(url).json(&body).send().await.unwrap() }
@@ -114,29 +101,12 @@ async fn secret_rotation_keeps_the_previous_secret_for_the_grace_period(b: Backe
     assert!(events["items"][1]["changes"]["previous_secret_valid_until"].is_string());
 }
 
-async fn introspect(app: &TestApp, caller: (&str, &str), token: &str) -> Value {
-    let res = reqwest::Client::new()
-        .post(app.url("/oauth2/introspect"))
-        .basic_auth(caller.0, Some(caller.1))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    json(res).await
-}
-
-async fn access_token(app: &TestApp, id: &str) -> String {
-    let body = json(app.token(&GRANT, Some((id, "correct-horse-battery"))).await).await;
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn introspection_reflects_expiry_revocation_and_client_state(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
     let rs = ("resource-server", "correct-horse-battery");
-    new_client(&app, &admin, "resource-server").await;
-    let c = new_client(&app, &admin, "shop-backend").await;
+    create_client_as(&app, &admin, "resource-server").await;
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
 
     let t1 = access_token(&app, "shop-backend").await;
     let info = introspect(&app, rs, &t1).await;
@@ -152,7 +122,7 @@ async fn introspection_reflects_expiry_revocation_and_client_state(b: Backend) {
 
     // Another account's resource server learns nothing.
     let (other, _) = app.signed_in_admin().await;
-    new_client(&app, &other, "other-account-rs").await;
+    create_client_as(&app, &other, "other-account-rs").await;
     assert_eq!(
         introspect(&app, ("other-account-rs", "correct-horse-battery"), &t1).await,
         json!({"active": false})
@@ -203,20 +173,10 @@ async fn introspection_reflects_expiry_revocation_and_client_state(b: Backend) {
     );
 
     // Disabled: inactive at once; enabled again: active again (not expired, not revoked).
-    let disable = admin
-        .patch(app.url(&path_of(&c)))
-        .json(&json!({"enabled": false}))
-        .send()
-        .await
-        .unwrap();
+    let disable = patch(&app, &admin, &c, json!({"enabled": false}), None).await;
     assert_eq!(disable.status(), StatusCode::OK);
     assert_eq!(introspect(&app, rs, &t1).await, json!({"active": false}));
-    admin
-        .patch(app.url(&path_of(&c)))
-        .json(&json!({"enabled": true}))
-        .send()
-        .await
-        .unwrap();
+    patch(&app, &admin, &c, json!({"enabled": true}), None).await;
     assert_eq!(introspect(&app, rs, &t1).await["active"], true);
 
     // Deleted: inactive at once.
@@ -241,14 +201,7 @@ async fn introspection_reflects_expiry_revocation_and_client_state(b: Backend) {
 }
 
 fn kid_of(token: &str) -> String {
-    use base64::Engine;
-    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.split('.').next().unwrap())
-        .unwrap();
-    serde_json::from_slice::<Value>(&header).unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    jwt_header(token)["kid"].as_str().unwrap().to_owned()
 }
 
 async fn jwks_kids(app: &TestApp) -> Vec<String> {
@@ -264,7 +217,7 @@ async fn jwks_kids(app: &TestApp) -> Vec<String> {
 async fn rotated_keys_are_published_before_use_and_kept_after(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    new_client(&app, &admin, "shop-backend").await;
+    create_client_as(&app, &admin, "shop-backend").await;
     let before = access_token(&app, "shop-backend").await;
     let old_kid = kid_of(&before);
     let jwks = reqwest::get(app.url("/oauth2/jwks")).await.unwrap();
@@ -316,7 +269,7 @@ async fn rotated_keys_are_published_before_use_and_kept_after(b: Backend) {
 async fn rs256_is_selectable_and_switching_keeps_earlier_tokens_valid(b: Backend) {
     let es = spawn_app(b).await;
     let (admin, _) = es.signed_in_admin().await;
-    new_client(&es, &admin, "shop-backend").await;
+    create_client_as(&es, &admin, "shop-backend").await;
     let before = access_token(&es, "shop-backend").await;
     assert_eq!(verify(&es, &before).await.0["alg"], "ES256");
 
@@ -365,7 +318,7 @@ async fn rs256_is_selectable_and_switching_keeps_earlier_tokens_valid(b: Backend
 async fn failed_client_authentication_is_throttled_per_address(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    new_client(&app, &admin, "shop-backend").await;
+    create_client_as(&app, &admin, "shop-backend").await;
     for _ in 0..20 {
         assert_eq!(
             app.token(&GRANT, Some(("shop-backend", "guess-guess")))
@@ -381,7 +334,7 @@ async fn failed_client_authentication_is_throttled_per_address(b: Backend) {
     assert!(locked.headers().contains_key("retry-after"));
     assert_eq!(locked.headers()["cache-control"], "no-store");
     // Another client ID from the same address is not affected.
-    new_client(&app, &admin, "other-client").await;
+    create_client_as(&app, &admin, "other-client").await;
     assert_eq!(
         app.token(&GRANT, Some(("other-client", "correct-horse-battery")))
             .await
@@ -397,10 +350,7 @@ async fn unknown_client_and_wrong_secret_take_the_same_time() {
     let app = spawn_app_with(Backend::Sqlite, |c| c.bcrypt_cost = 8).await;
     let (admin, _) = app.signed_in_admin().await;
     for id in ["timing-a", "timing-b"] {
-        assert_eq!(
-            app.create_client(&admin, &valid_client(id)).await.status(),
-            StatusCode::CREATED
-        );
+        create_client_as(&app, &admin, id).await;
     }
     let (mut unknown, mut wrong) = (vec![], vec![]);
     for i in 0..30 {

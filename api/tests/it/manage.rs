@@ -15,36 +15,11 @@ on_both_backends!(
     last_used_is_recorded,
 );
 
-async fn created(app: &TestApp, admin: &reqwest::Client, client_id: &str) -> (Value, String) {
-    let res = app.create_client(admin, &valid_client(client_id)).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
-    (json(res).await, etag)
-}
-
-fn path_of(c: &Value) -> String {
-    format!("/api/v1/identity-clients/{}", c["id"].as_str().unwrap())
-}
-
-async fn patch(
-    app: &TestApp,
-    who: &reqwest::Client,
-    c: &Value,
-    body: Value,
-    etag: Option<&str>,
-) -> reqwest::Response {
-    let mut req = who.patch(app.url(&path_of(c))).json(&body);
-    if let Some(e) = etag {
-        req = req.header("if-match", e);
-    }
-    req.send().await.unwrap()
-}
-
 async fn edit_changes_present_fields_including_client_id(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let (c, etag) = created(&app, &admin, "shop-backend").await;
-    created(&app, &admin, "taken-id").await;
+    let (c, etag) = create_client_as(&app, &admin, "shop-backend").await;
+    create_client_as(&app, &admin, "taken-id").await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
 
     let res = patch(
@@ -74,7 +49,7 @@ async fn edit_changes_present_fields_including_client_id(b: Backend) {
     let res = patch(&app, &admin, &c, json!({"client_id": "TAKEN-ID"}), None).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     // The old ID is free again, and the new one answers token requests.
-    created(&app, &admin, "shop-backend").await;
+    create_client_as(&app, &admin, "shop-backend").await;
     let ok = app
         .token(
             &[("grant_type", "client_credentials")],
@@ -90,7 +65,7 @@ async fn edit_changes_present_fields_including_client_id(b: Backend) {
 async fn stale_if_match_is_refused_and_changes_nothing(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let (c, etag) = created(&app, &admin, "shop-backend").await;
+    let (c, etag) = create_client_as(&app, &admin, "shop-backend").await;
     // Two edits race with the same ETag: exactly one wins.
     let (r1, r2) = tokio::join!(
         patch(
@@ -133,7 +108,7 @@ async fn stale_if_match_is_refused_and_changes_nothing(b: Backend) {
 async fn invalid_edit_changes_nothing(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let (c, _) = created(&app, &admin, "shop-backend").await;
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
     let res = patch(
         &app,
         &admin,
@@ -166,12 +141,11 @@ async fn invalid_edit_changes_nothing(b: Backend) {
 async fn changed_secret_and_status_apply_at_the_next_token_request(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let (c, _) = created(&app, &admin, "shop-backend").await;
-    let grant = [("grant_type", "client_credentials")];
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
     // Warm the remembered-verification path with the old secret.
     for _ in 0..2 {
         assert_eq!(
-            app.token(&grant, Some(("shop-backend", "correct-horse-battery")))
+            app.token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
                 .await
                 .status(),
             StatusCode::OK
@@ -188,13 +162,13 @@ async fn changed_secret_and_status_apply_at_the_next_token_request(b: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(!res.text().await.unwrap().contains("brand-new-secret"));
     assert_eq!(
-        app.token(&grant, Some(("shop-backend", "correct-horse-battery")))
+        app.token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
             .await
             .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.token(&grant, Some(("shop-backend", "brand-new-secret")))
+        app.token(&GRANT, Some(("shop-backend", "brand-new-secret")))
             .await
             .status(),
         StatusCode::OK
@@ -207,14 +181,14 @@ async fn changed_secret_and_status_apply_at_the_next_token_request(b: Backend) {
         StatusCode::OK
     );
     let refused = app
-        .token(&grant, Some(("shop-backend", "brand-new-secret")))
+        .token(&GRANT, Some(("shop-backend", "brand-new-secret")))
         .await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json(refused).await["error"], "invalid_client");
     let res = patch(&app, &admin, &c, json!({"enabled": true}), None).await;
     assert_eq!(json(res).await["enabled"], true);
     assert_eq!(
-        app.token(&grant, Some(("shop-backend", "brand-new-secret")))
+        app.token(&GRANT, Some(("shop-backend", "brand-new-secret")))
             .await
             .status(),
         StatusCode::OK
@@ -224,7 +198,7 @@ async fn changed_secret_and_status_apply_at_the_next_token_request(b: Backend) {
 async fn delete_removes_the_client_and_its_token_access(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let (c, etag) = created(&app, &admin, "shop-backend").await;
+    let (c, etag) = create_client_as(&app, &admin, "shop-backend").await;
     let (theirs, _) = app.signed_in_admin().await;
     assert_eq!(
         theirs
@@ -259,13 +233,13 @@ async fn delete_removes_the_client_and_its_token_access(b: Backend) {
         .await;
     assert_eq!(token.status(), StatusCode::UNAUTHORIZED);
     // The ID can be used again.
-    created(&app, &admin, "shop-backend").await;
+    create_client_as(&app, &admin, "shop-backend").await;
 }
 
 async fn audit_trail_records_every_change_without_secrets(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, user) = app.signed_in_admin().await;
-    let (c, _) = created(&app, &admin, "shop-backend").await;
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
     patch(
         &app,
         &admin,
@@ -602,7 +576,7 @@ async fn automation_with_a_bearer_token(b: Backend) {
 async fn last_used_is_recorded(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let (c, _) = created(&app, &admin, "shop-backend").await;
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
     assert_eq!(c["last_used_at"], Value::Null);
     app.token(
         &[("grant_type", "client_credentials")],
@@ -632,7 +606,7 @@ on_both_backends!(retired_roles_cannot_be_assigned_but_stay_with_their_clients);
 async fn retired_roles_cannot_be_assigned_but_stay_with_their_clients(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
-    let (c, _) = created(&app, &admin, "shop-backend").await; // holds refunds:write
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await; // holds refunds:write
     app.db(|conn| vitesse_api::store::roles::retire(conn, "refunds:write"))
         .await;
 

@@ -167,10 +167,7 @@ async fn undeclared_methods_are_405_with_allow_and_bad_queries_400() {
     )
     .await;
     let res = admin
-        .patch(app.url(&format!(
-            "/api/v1/identity-clients/{}",
-            made["id"].as_str().unwrap()
-        )))
+        .patch(app.url(&path_of(&made)))
         .header("if-match", "")
         .json(&serde_json::json!({"name": "Renamed"}))
         .send()

@@ -1,8 +1,6 @@
 use crate::helpers::*;
-use josekit::jwk::JwkSet;
-use josekit::jws::{ES256, JwsVerifier, RS256};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 on_both_backends!(
     both_client_authentication_methods_issue_verifiable_tokens,
@@ -11,52 +9,6 @@ on_both_backends!(
     secrets_longer_than_72_bytes_stay_significant,
     metadata_describes_the_service,
 );
-
-/// Verifies `token` against the live JWKS with the algorithm its key names; returns
-/// (header, claims).
-pub async fn verify(app: &TestApp, token: &str) -> (Value, Value) {
-    let jwks = reqwest::get(app.url("/oauth2/jwks"))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let set = JwkSet::from_bytes(&jwks).unwrap();
-    let header: Value = {
-        use base64::Engine;
-        let h = token.split('.').next().unwrap();
-        serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(h)
-                .unwrap(),
-        )
-        .unwrap()
-    };
-    let kid = header["kid"].as_str().unwrap();
-    let jwk = set
-        .get(kid)
-        .into_iter()
-        .next()
-        .expect("the token's kid is in the JWKS");
-    let verifier: Box<dyn JwsVerifier> = match jwk.algorithm() {
-        Some("ES256") => Box::new(ES256.verifier_from_jwk(jwk).unwrap()),
-        Some("RS256") => Box::new(RS256.verifier_from_jwk(jwk).unwrap()),
-        other => panic!("unexpected key algorithm {other:?}"),
-    };
-    let (payload, _) =
-        josekit::jwt::decode_with_verifier(token, &*verifier).expect("signature verifies");
-    (header, Value::Object(payload.claims_set().clone()))
-}
-
-async fn setup_client(app: &TestApp, client_id: &str, secret: &str, minutes: i64) -> Admin {
-    let (admin, user) = app.signed_in_admin().await;
-    let mut body = valid_client(client_id);
-    body["client_secret"] = json!(secret);
-    body["token_duration_minutes"] = json!(minutes);
-    let res = app.create_client(&admin, &body).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    user
-}
 
 async fn both_client_authentication_methods_issue_verifiable_tokens(b: Backend) {
     let app = spawn_app(b).await;
