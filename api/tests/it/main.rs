@@ -1,14 +1,17 @@
 //! One integration-test crate: the real server on a random port, on a fresh SQLite file and on
-//! a fresh PostgreSQL database per test.
+//! a fresh PostgreSQL database per test. One module per capability, over one helper module.
 
 mod helpers;
 
 mod clients;
 mod docs;
-mod lifecycle;
-mod manage;
+mod introspection;
+mod keys;
+mod listing;
 mod openapi;
 mod operations;
 mod outage;
-mod session;
-mod token;
+mod secrets;
+mod sessions;
+mod throttling;
+mod tokens;

@@ -1,13 +1,15 @@
+//! The token endpoint: both client authentication methods, RFC 6749 §5.2 failures, unknown,
+//! wrong and disabled clients alike, the server metadata, and when a client was last used.
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 on_both_backends!(
     both_client_authentication_methods_issue_verifiable_tokens,
     failures_follow_rfc6749_section_5_2,
     unknown_wrong_and_disabled_look_the_same,
-    secrets_longer_than_72_bytes_stay_significant,
     metadata_describes_the_service,
+    last_used_is_recorded,
 );
 
 async fn both_client_authentication_methods_issue_verifiable_tokens(b: Backend) {
@@ -196,27 +198,6 @@ async fn unknown_wrong_and_disabled_look_the_same(b: Backend) {
     assert_eq!(json(unknown).await, json(wrong).await);
 }
 
-async fn secrets_longer_than_72_bytes_stay_significant(b: Backend) {
-    let app = spawn_app(b).await;
-    let secret = format!("{}A", "s".repeat(90));
-    let almost = format!("{}B", "s".repeat(90));
-    setup_client(&app, "long-secret-client", &secret, 15).await;
-    let ok = app
-        .token(
-            &[("grant_type", "client_credentials")],
-            Some(("long-secret-client", &secret)),
-        )
-        .await;
-    assert_eq!(ok.status(), StatusCode::OK);
-    let bad = app
-        .token(
-            &[("grant_type", "client_credentials")],
-            Some(("long-secret-client", &almost)),
-        )
-        .await;
-    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-}
-
 async fn metadata_describes_the_service(b: Backend) {
     let app = spawn_app(b).await;
     let meta = json(
@@ -243,4 +224,32 @@ async fn metadata_describes_the_service(b: Backend) {
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "EC");
     assert!(key.get("d").is_none(), "never the private part");
+}
+
+async fn last_used_is_recorded(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
+    assert_eq!(c["last_used_at"], Value::Null);
+    app.token(
+        &[("grant_type", "client_credentials")],
+        Some(("shop-backend", "correct-horse-battery")),
+    )
+    .await;
+    let mut last_used = Value::Null;
+    for _ in 0..50 {
+        last_used =
+            json(admin.get(app.url(&path_of(&c))).send().await.unwrap()).await["last_used_at"]
+                .clone();
+        if !last_used.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(last_used.is_string(), "last used appears after a token");
+    let after = json(admin.get(app.url(&path_of(&c))).send().await.unwrap()).await;
+    assert_eq!(
+        after["updated_at"], c["updated_at"],
+        "using a client is not editing it"
+    );
 }
