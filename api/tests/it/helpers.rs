@@ -62,7 +62,13 @@ impl Drop for TestApp {
         if let Some(t) = self.server_thread.take() {
             let _ = t.join();
         }
-        match &self.cleanup {
+        self.cleanup.run();
+    }
+}
+
+impl Cleanup {
+    fn run(&self) {
+        match self {
             Cleanup::Nothing => {}
             Cleanup::Dir(d) => {
                 let _ = std::fs::remove_dir_all(d);
@@ -88,7 +94,26 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
-fn fresh_database(backend: Backend) -> (String, Cleanup) {
+/// A fresh, empty database of `backend` that nothing has touched yet (not even migrations),
+/// removed when dropped: for tests that run the binary against it, then perhaps the app
+/// ([`spawn_app_on`]; drop the app first, as a later local is).
+pub struct FreshDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        self.cleanup.run();
+    }
+}
+
+pub fn fresh_database(backend: Backend) -> FreshDatabase {
+    let (url, cleanup) = new_database(backend);
+    FreshDatabase { url, cleanup }
+}
+
+fn new_database(backend: Backend) -> (String, Cleanup) {
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(unique("vitesse-test-"));
@@ -127,7 +152,7 @@ pub async fn spawn_app_on_with(database_url: &str, adjust: impl FnOnce(&mut Conf
 
 /// The app with some configuration changed by `adjust`.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let (database_url, cleanup) = fresh_database(backend);
+    let (database_url, cleanup) = new_database(backend);
     start(database_url, cleanup, adjust).await
 }
 
@@ -373,6 +398,17 @@ pub fn jwt_header(token: &str) -> Value {
         .decode(token.split('.').next().unwrap())
         .unwrap();
     serde_json::from_slice(&header).unwrap()
+}
+
+/// The key ids the JWKS publishes, in its order.
+pub async fn jwks_kids(app: &TestApp) -> Vec<String> {
+    let jwks = json(reqwest::get(app.url("/oauth2/jwks")).await.unwrap()).await;
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Verifies `token` against the live JWKS with the algorithm its key names; returns

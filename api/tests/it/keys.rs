@@ -11,16 +11,6 @@ fn kid_of(token: &str) -> String {
     jwt_header(token)["kid"].as_str().unwrap().to_owned()
 }
 
-async fn jwks_kids(app: &TestApp) -> Vec<String> {
-    let jwks = json(reqwest::get(app.url("/oauth2/jwks")).await.unwrap()).await;
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 async fn rotated_keys_are_published_before_use_and_kept_after(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod cli;
 mod clients;
 mod docs;
 mod introspection;
