@@ -1,5 +1,7 @@
 use actix_web::web;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use josekit::jwk::JwkSet;
+use josekit::jws::{ES256, JwsVerifier, RS256};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::TcpListener;
@@ -60,7 +62,13 @@ impl Drop for TestApp {
         if let Some(t) = self.server_thread.take() {
             let _ = t.join();
         }
-        match &self.cleanup {
+        self.cleanup.run();
+    }
+}
+
+impl Cleanup {
+    fn run(&self) {
+        match self {
             Cleanup::Nothing => {}
             Cleanup::Dir(d) => {
                 let _ = std::fs::remove_dir_all(d);
@@ -86,7 +94,26 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
-fn fresh_database(backend: Backend) -> (String, Cleanup) {
+/// A fresh, empty database of `backend` that nothing has touched yet (not even migrations),
+/// removed when dropped: for tests that run the binary against it, then perhaps the app
+/// ([`spawn_app_on`]; drop the app first, as a later local is).
+pub struct FreshDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        self.cleanup.run();
+    }
+}
+
+pub fn fresh_database(backend: Backend) -> FreshDatabase {
+    let (url, cleanup) = new_database(backend);
+    FreshDatabase { url, cleanup }
+}
+
+fn new_database(backend: Backend) -> (String, Cleanup) {
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(unique("vitesse-test-"));
@@ -125,7 +152,7 @@ pub async fn spawn_app_on_with(database_url: &str, adjust: impl FnOnce(&mut Conf
 
 /// The app with some configuration changed by `adjust`.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let (database_url, cleanup) = fresh_database(backend);
+    let (database_url, cleanup) = new_database(backend);
     start(database_url, cleanup, adjust).await
 }
 
@@ -296,4 +323,117 @@ pub fn valid_client(client_id: &str) -> Value {
 
 pub async fn json(res: reqwest::Response) -> Value {
     res.json().await.expect("JSON body")
+}
+
+/// The only grant there is.
+pub const GRANT: [(&str, &str); 1] = [("grant_type", "client_credentials")];
+
+/// The API path of a client as the API returned it.
+pub fn path_of(c: &Value) -> String {
+    format!("/api/v1/identity-clients/{}", c["id"].as_str().unwrap())
+}
+
+/// Creates [`valid_client`]`(client_id)` as `admin`, which must succeed; returns the client and
+/// its ETag.
+pub async fn create_client_as(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    client_id: &str,
+) -> (Value, String) {
+    let res = app.create_client(admin, &valid_client(client_id)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    (json(res).await, etag)
+}
+
+/// A fresh merchant admin's client with this secret and token lifetime; returns the admin.
+pub async fn setup_client(app: &TestApp, client_id: &str, secret: &str, minutes: i64) -> Admin {
+    let (admin, user) = app.signed_in_admin().await;
+    let mut body = valid_client(client_id);
+    body["client_secret"] = json!(secret);
+    body["token_duration_minutes"] = json!(minutes);
+    let res = app.create_client(&admin, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    user
+}
+
+/// PATCHes client `c` as `who`, with `If-Match: etag` when given.
+pub async fn patch(
+    app: &TestApp,
+    who: &reqwest::Client,
+    c: &Value,
+    body: Value,
+    etag: Option<&str>,
+) -> reqwest::Response {
+    let mut req = who.patch(app.url(&path_of(c))).json(&body);
+    if let Some(e) = etag {
+        req = req.header("if-match", e);
+    }
+    req.send().await.unwrap()
+}
+
+/// An access token for client `id`, which has [`valid_client`]'s secret.
+pub async fn access_token(app: &TestApp, id: &str) -> String {
+    let body = json(app.token(&GRANT, Some((id, "correct-horse-battery"))).await).await;
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// RFC 7662 introspection of `token` by the client `caller` (id, secret); must answer 200.
+pub async fn introspect(app: &TestApp, caller: (&str, &str), token: &str) -> Value {
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(caller.0, Some(caller.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    json(res).await
+}
+
+/// The JOSE header of a compact JWS, unverified.
+pub fn jwt_header(token: &str) -> Value {
+    use base64::Engine;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.split('.').next().unwrap())
+        .unwrap();
+    serde_json::from_slice(&header).unwrap()
+}
+
+/// The key ids the JWKS publishes, in its order.
+pub async fn jwks_kids(app: &TestApp) -> Vec<String> {
+    let jwks = json(reqwest::get(app.url("/oauth2/jwks")).await.unwrap()).await;
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Verifies `token` against the live JWKS with the algorithm its key names; returns
+/// (header, claims).
+pub async fn verify(app: &TestApp, token: &str) -> (Value, Value) {
+    let jwks = reqwest::get(app.url("/oauth2/jwks"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let set = JwkSet::from_bytes(&jwks).unwrap();
+    let header = jwt_header(token);
+    let kid = header["kid"].as_str().unwrap();
+    let jwk = set
+        .get(kid)
+        .into_iter()
+        .next()
+        .expect("the token's kid is in the JWKS");
+    let verifier: Box<dyn JwsVerifier> = match jwk.algorithm() {
+        Some("ES256") => Box::new(ES256.verifier_from_jwk(jwk).unwrap()),
+        Some("RS256") => Box::new(RS256.verifier_from_jwk(jwk).unwrap()),
+        other => panic!("unexpected key algorithm {other:?}"),
+    };
+    let (payload, _) =
+        josekit::jwt::decode_with_verifier(token, &*verifier).expect("signature verifies");
+    (header, Value::Object(payload.claims_set().clone()))
 }

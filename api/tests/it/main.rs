@@ -1,16 +1,20 @@
 //! One integration-test crate: the real server on a random port, on a fresh SQLite file and on
-//! a fresh PostgreSQL database per test.
+//! a fresh PostgreSQL database per test. One module per capability, over one helper module.
 
 mod helpers;
 
+mod cli;
 mod clients;
 mod contract;
 mod docs;
-mod lifecycle;
-mod manage;
+mod introspection;
+mod keys;
+mod listing;
 mod openapi;
 mod operations;
 mod outage;
+mod secrets;
 mod security;
-mod session;
-mod token;
+mod sessions;
+mod throttling;
+mod tokens;

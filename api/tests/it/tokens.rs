@@ -1,6 +1,6 @@
+//! The token endpoint: both client authentication methods, RFC 6749 §5.2 failures, unknown,
+//! wrong and disabled clients alike, the server metadata, and when a client was last used.
 use crate::helpers::*;
-use josekit::jwk::JwkSet;
-use josekit::jws::{ES256, JwsVerifier, RS256};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -8,55 +8,9 @@ on_both_backends!(
     both_client_authentication_methods_issue_verifiable_tokens,
     failures_follow_rfc6749_section_5_2,
     unknown_wrong_and_disabled_look_the_same,
-    secrets_longer_than_72_bytes_stay_significant,
     metadata_describes_the_service,
+    last_used_is_recorded,
 );
-
-/// Verifies `token` against the live JWKS with the algorithm its key names; returns
-/// (header, claims).
-pub async fn verify(app: &TestApp, token: &str) -> (Value, Value) {
-    let jwks = reqwest::get(app.url("/oauth2/jwks"))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let set = JwkSet::from_bytes(&jwks).unwrap();
-    let header: Value = {
-        use base64::Engine;
-        let h = token.split('.').next().unwrap();
-        serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(h)
-                .unwrap(),
-        )
-        .unwrap()
-    };
-    let kid = header["kid"].as_str().unwrap();
-    let jwk = set
-        .get(kid)
-        .into_iter()
-        .next()
-        .expect("the token's kid is in the JWKS");
-    let verifier: Box<dyn JwsVerifier> = match jwk.algorithm() {
-        Some("ES256") => Box::new(ES256.verifier_from_jwk(jwk).unwrap()),
-        Some("RS256") => Box::new(RS256.verifier_from_jwk(jwk).unwrap()),
-        other => panic!("unexpected key algorithm {other:?}"),
-    };
-    let (payload, _) =
-        josekit::jwt::decode_with_verifier(token, &*verifier).expect("signature verifies");
-    (header, Value::Object(payload.claims_set().clone()))
-}
-
-async fn setup_client(app: &TestApp, client_id: &str, secret: &str, minutes: i64) -> Admin {
-    let (admin, user) = app.signed_in_admin().await;
-    let mut body = valid_client(client_id);
-    body["client_secret"] = json!(secret);
-    body["token_duration_minutes"] = json!(minutes);
-    let res = app.create_client(&admin, &body).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    user
-}
 
 async fn both_client_authentication_methods_issue_verifiable_tokens(b: Backend) {
     let app = spawn_app(b).await;
@@ -244,27 +198,6 @@ async fn unknown_wrong_and_disabled_look_the_same(b: Backend) {
     assert_eq!(json(unknown).await, json(wrong).await);
 }
 
-async fn secrets_longer_than_72_bytes_stay_significant(b: Backend) {
-    let app = spawn_app(b).await;
-    let secret = format!("{}A", "s".repeat(90));
-    let almost = format!("{}B", "s".repeat(90));
-    setup_client(&app, "long-secret-client", &secret, 15).await;
-    let ok = app
-        .token(
-            &[("grant_type", "client_credentials")],
-            Some(("long-secret-client", &secret)),
-        )
-        .await;
-    assert_eq!(ok.status(), StatusCode::OK);
-    let bad = app
-        .token(
-            &[("grant_type", "client_credentials")],
-            Some(("long-secret-client", &almost)),
-        )
-        .await;
-    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-}
-
 async fn metadata_describes_the_service(b: Backend) {
     let app = spawn_app(b).await;
     let meta = json(
@@ -291,4 +224,32 @@ async fn metadata_describes_the_service(b: Backend) {
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "EC");
     assert!(key.get("d").is_none(), "never the private part");
+}
+
+async fn last_used_is_recorded(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let (c, _) = create_client_as(&app, &admin, "shop-backend").await;
+    assert_eq!(c["last_used_at"], Value::Null);
+    app.token(
+        &[("grant_type", "client_credentials")],
+        Some(("shop-backend", "correct-horse-battery")),
+    )
+    .await;
+    let mut last_used = Value::Null;
+    for _ in 0..50 {
+        last_used =
+            json(admin.get(app.url(&path_of(&c))).send().await.unwrap()).await["last_used_at"]
+                .clone();
+        if !last_used.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(last_used.is_string(), "last used appears after a token");
+    let after = json(admin.get(app.url(&path_of(&c))).send().await.unwrap()).await;
+    assert_eq!(
+        after["updated_at"], c["updated_at"],
+        "using a client is not editing it"
+    );
 }
