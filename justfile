@@ -27,6 +27,8 @@ run bind="127.0.0.1:8080": build
 test: fmt-check lint
     scripts/ensure-postgres.sh
     cargo test --workspace --exclude vitesse-frontend
+    # Tests that measure time run alone, so the others do not share the cores with them.
+    cargo test -p vitesse-api --test it -- --ignored --test-threads 1
     just e2e
 
 # Browser and HTTP tests against the real binary and the release SPA.

@@ -38,9 +38,11 @@ impl AppState {
             hasher: SecretHasher::new(config.bcrypt_cost),
             sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
             token_throttle: Throttle::new(20, std::time::Duration::from_secs(5 * 60)),
+            // Two verifications in flight per address: whoever else asks waits behind at most
+            // two of a flooder's bcrypts (about 0.7 s at cost 12).
             address_throttle: Throttle::with_in_flight(
                 100,
-                4,
+                2,
                 std::time::Duration::from_secs(5 * 60),
             ),
             metrics: Default::default(),

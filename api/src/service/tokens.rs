@@ -23,7 +23,7 @@ pub struct Credentials {
 /// previous one during a rotation's grace period). Unknown, disabled and wrong-secret clients
 /// get the same answer after the same work. A secret verified before costs a memory lookup;
 /// anything that needs bcrypt is first counted against the client ID and address (20 failures
-/// in 5 minutes) and against the address alone (100 failures across all client IDs, at most 4
+/// in 5 minutes) and against the address alone (100 failures across all client IDs, at most 2
 /// verifications in flight), so a flood is refused before it costs bcrypt work; a full bcrypt
 /// queue answers 503 at once.
 pub async fn authenticate(

@@ -76,12 +76,15 @@ async fn introspection_reflects_expiry_revocation_and_client_state(b: Backend) {
         StatusCode::UNAUTHORIZED
     );
 
-    // Disabled: inactive at once; enabled again: active again (not expired, not revoked).
+    // Disabled: inactive at once; enabled again: still inactive (disabling ends a client's
+    // tokens for good, issue #11), while a token issued after that works.
     let disable = patch(&app, &admin, &c, json!({"enabled": false}), None).await;
     assert_eq!(disable.status(), StatusCode::OK);
     assert_eq!(introspect(&app, rs, &t1).await, json!({"active": false}));
     patch(&app, &admin, &c, json!({"enabled": true}), None).await;
-    assert_eq!(introspect(&app, rs, &t1).await["active"], true);
+    assert_eq!(introspect(&app, rs, &t1).await, json!({"active": false}));
+    let t3 = access_token(&app, "shop-backend").await;
+    assert_eq!(introspect(&app, rs, &t3).await["active"], true);
 
     // Deleted: inactive at once.
     admin.delete(app.url(&path_of(&c))).send().await.unwrap();

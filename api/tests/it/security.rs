@@ -354,6 +354,11 @@ on_both_backends!(oversized_identifiers_are_refused_before_anything_is_kept);
 
 async fn oversized_identifiers_are_refused_before_anything_is_kept(b: Backend) {
     let app = spawn_app(b).await;
+    let tracked = |app: &TestApp| {
+        app.state.token_throttle.len()
+            + app.state.address_throttle.len()
+            + app.state.sign_in_throttle.len()
+    };
     let long_id = "a".repeat(101);
     let res = token_of(&app, &long_id, SECRET).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -365,4 +370,12 @@ async fn oversized_identifiers_are_refused_before_anything_is_kept(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        tracked(&app),
+        0,
+        "nothing was kept for identifiers no one can have"
+    );
+    // An identifier that could exist is counted.
+    token_of(&app, &"a".repeat(100), SECRET).await;
+    assert_eq!(tracked(&app), 2);
 }
