@@ -170,12 +170,11 @@ impl Attempt<'_> {
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
-        if self.open {
-            if let Ok(mut map) = self.throttle.entries.lock()
-                && let Some(e) = map.get_mut(&self.key)
-            {
-                e.in_flight = e.in_flight.saturating_sub(1);
-            }
+        if self.open
+            && let Ok(mut map) = self.throttle.entries.lock()
+            && let Some(e) = map.get_mut(&self.key)
+        {
+            e.in_flight = e.in_flight.saturating_sub(1);
         }
     }
 }
