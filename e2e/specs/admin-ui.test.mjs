@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, launchBrowser, createAdmin, root, remember } from './harness.mjs';
+import { startServer, launchBrowser, createAdmin, root, remember, signIn as apiSignIn, createClient } from './harness.mjs';
 
-remember('rotated-secret-value', 'conflict-secret', 'keyboard-secret');
+remember('rotated-secret-value', 'conflict-secret', 'keyboard-secret', 'history-secret');
 
 const require = createRequire(import.meta.url);
 // Injected through the DevTools protocol, which the page's CSP (rightly) does not let a script tag do.
@@ -255,6 +255,81 @@ test('keyboard only: the action menu opens, moves, closes on Escape and returns 
   await page.keyboard.press('Escape');
   await page.getByRole('menu').waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Actions for keyboard-client');
+  await page.close();
+});
+
+test('the list keeps its status filter, search and page in the address: Back and reload show the same view', async () => {
+  const admin = createAdmin(server);
+  const headers = await apiSignIn(server, admin);
+  const make = (client_id) => createClient(server, headers, {
+    client_id, client_secret: 'history-secret', token_duration_minutes: 30, roles: ['payments:read'],
+  });
+  // Sorted by client ID: two clients the filter hides come first, then 27 it shows (25 a page).
+  await make('hist-0-other');
+  const off = await make('hist-alpha-00-off');
+  const disabled = await fetch(`${server.base}/api/v1/identity-clients/${off.id}`, {
+    method: 'PATCH', headers, body: JSON.stringify({ enabled: false }),
+  });
+  assert.equal(disabled.status, 200);
+  for (let i = 1; i <= 27; i++) await make(`hist-alpha-${String(i).padStart(2, '0')}`);
+
+  const page = await newPage();
+  await signIn(page, admin, '/administration/identity-clients');
+  const row = (clientId) => page.getByRole('row', { name: new RegExp(`^${clientId}\\b`) });
+  const rows = page.locator('table.clients tbody tr');
+  const search = page.getByLabel('Search', { exact: true });
+  const status = page.getByLabel('Status', { exact: true });
+  await row('hist-0-other').waitFor();
+
+  await status.selectOption('enabled');
+  await search.pressSequentially('alpha');
+  await row('hist-0-other').waitFor({ state: 'detached' });
+  await row('hist-alpha-25').waitFor();
+  assert.match(page.url(), /\/administration\/identity-clients\?search=alpha&status=enabled$/);
+
+  /** The first page of enabled clients matching "alpha". */
+  async function firstFilteredPage(when) {
+    await row('hist-alpha-01').waitFor();
+    assert.equal(await search.inputValue(), 'alpha', `search ${when}`);
+    assert.equal(await status.inputValue(), 'enabled', `status ${when}`);
+    assert.equal(await rows.count(), 25, `rows ${when}`);
+    for (const hidden of ['hist-0-other', 'hist-alpha-00-off', 'hist-alpha-26']) {
+      assert.equal(await row(hidden).count(), 0, `${hidden} hidden ${when}`);
+    }
+  }
+  /** The second (last) page of the same. */
+  async function secondFilteredPage(when) {
+    await row('hist-alpha-27').waitFor();
+    assert.equal(await search.inputValue(), 'alpha', `search ${when}`);
+    assert.equal(await status.inputValue(), 'enabled', `status ${when}`);
+    assert.equal(await rows.count(), 2, `rows ${when}`);
+    assert.equal(await row('hist-alpha-26').count(), 1, `hist-alpha-26 ${when}`);
+  }
+  await firstFilteredPage('after filtering');
+
+  // To a client's details and Back: the same filter, search and results.
+  await page.getByRole('link', { name: 'hist-alpha-02', exact: true }).click();
+  await page.getByRole('heading', { name: 'hist-alpha-02' }).waitFor();
+  await page.goBack();
+  await firstFilteredPage('after Back');
+  await page.reload();
+  await firstFilteredPage('after reload');
+
+  // The page is in the address too, and Previous page still works after a reload.
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await secondFilteredPage('on the next page');
+  await page.getByRole('link', { name: 'hist-alpha-27', exact: true }).click();
+  await page.getByRole('heading', { name: 'hist-alpha-27' }).waitFor();
+  await page.goBack();
+  await secondFilteredPage('after Back to the second page');
+  await page.reload();
+  await secondFilteredPage('after reloading the second page');
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await firstFilteredPage('after Previous page');
+  assert.equal(await page.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
+  await page.goBack();
+  await secondFilteredPage('after Back from Previous page');
+  assert.deepEqual(page.errors, [], 'no uncaught error in the page console');
   await page.close();
 });
 

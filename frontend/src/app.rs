@@ -5,6 +5,7 @@ use crate::pages::client_details::ClientDetails;
 use crate::pages::client_form::{EditClient, NewClient};
 use crate::pages::clients_list::ClientsList;
 use crate::pages::sign_in::SignIn;
+use crate::paths;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
@@ -31,9 +32,7 @@ pub fn App() -> impl IntoView {
     };
     provide_context(state);
     spawn_local(async move {
-        state
-            .session
-            .set(api::get::<Session>("/api/v1/session").await.ok());
+        state.session.set(api::session().await.ok());
         state.checked.set(true);
     });
     view! {
@@ -41,7 +40,7 @@ pub fn App() -> impl IntoView {
             <TopBar/>
             <main id="main">
                 <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/administration/identity-clients"/> }/>
+                    <Route path=path!("/") view=|| view! { <Redirect path=paths::CLIENTS/> }/>
                     <Route path=path!("/sign-in") view=SignIn/>
                     <Route path=path!("/administration/identity-clients") view=|| view! { <Protected><ClientsList/></Protected> }/>
                     <Route path=path!("/administration/identity-clients/new") view=|| view! { <Protected><NewClient/></Protected> }/>
@@ -60,9 +59,9 @@ fn TopBar() -> impl IntoView {
     let sign_out = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
-            let _ = api::delete("/api/v1/session").await;
+            let _ = api::sign_out().await;
             state.session.set(None);
-            navigate("/sign-in", Default::default());
+            navigate(paths::SIGN_IN, Default::default());
         });
     };
     view! {
@@ -72,7 +71,7 @@ fn TopBar() -> impl IntoView {
                 <nav aria-label="Main">
                     <span class="crumb">"Administration"</span>
                     <span class="crumb" aria-hidden="true">"›"</span>
-                    <A href="/administration/identity-clients">"Identity Clients"</A>
+                    <A href=paths::CLIENTS>"Identity Clients"</A>
                 </nav>
                 <div class="who">
                     <span>{move || state.session.with(|s| s.as_ref().map(|s| s.email.clone()))}</span>
@@ -92,11 +91,13 @@ fn Protected(children: ChildrenFn) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if state.checked.get() && state.session.with(Option::is_none) {
-            let here = location.pathname.get_untracked();
-            navigate(
-                &format!("/sign-in?next={}", js_sys::encode_uri_component(&here)),
-                Default::default(),
-            );
+            // Back to this very view afterwards, filters and page included.
+            let mut here = location.pathname.get_untracked();
+            let search = location.search.get_untracked();
+            if !search.is_empty() {
+                here = format!("{here}?{search}");
+            }
+            navigate(&paths::sign_in_then(&here), Default::default());
         }
     });
     move || {

@@ -1,5 +1,6 @@
 //! Small pieces the pages share.
 
+use crate::paths;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use vitesse_domain::wire::IdentityClient;
@@ -117,8 +118,8 @@ pub fn ActionMenu(
             open.set(false);
         }
     };
-    let view_href = format!("/administration/identity-clients/{}", client.id);
-    let edit_href = format!("/administration/identity-clients/{}/edit", client.id);
+    let view_href = paths::client(&client.id);
+    let edit_href = paths::edit_client(&client.id);
     let label = format!("Actions for {}", client.client_id);
     let toggle_label = if client.enabled { "Disable" } else { "Enable" };
     let menu_id = format!("menu-{}", client.id);

@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod components;
 mod pages;
+mod paths;
 
 fn main() {
     console_error_panic_hook::set_once();

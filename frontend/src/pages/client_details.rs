@@ -5,12 +5,16 @@ use super::client_form::{FormField, SecretInput};
 use crate::api::{self, ApiFailure};
 use crate::app::use_session;
 use crate::components::{Flash, RoleList, StatusBadge, Timestamp};
+use crate::paths;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use vitesse_domain::ClientSecret;
-use vitesse_domain::wire::{AuditEvent, AuditEventList, IdentityClient, RotateSecretRequest};
+use vitesse_domain::listing::EventListQuery;
+use vitesse_domain::wire::{AuditEvent, RotateSecretRequest, UpdateClientRequest};
+
+/// Audit events per page.
+const EVENTS_PAGE: i64 = 20;
 
 fn describe(e: &AuditEvent) -> String {
     let what = match e.action.as_str() {
@@ -44,12 +48,8 @@ pub fn ClientDetails() -> impl IntoView {
     let state = use_session();
     let params = use_params_map();
     let query = use_query_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let client = RwSignal::new(None::<Result<IdentityClient, ApiFailure>>);
-    let events = RwSignal::new(Vec::<AuditEvent>::new());
-    let events_cursor = RwSignal::new(None::<String>);
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let flash = RwSignal::new(None::<(bool, String)>);
-    let busy = RwSignal::new(false);
 
     if query.with_untracked(|q| q.get("created").is_some()) {
         flash.set(Some((
@@ -63,61 +63,25 @@ pub fn ClientDetails() -> impl IntoView {
         )));
     }
 
-    let load_events = move |cursor: Option<String>| {
-        let mut path = format!("/api/v1/identity-clients/{}/events?limit=20", id());
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={}", api::encode(c)));
-        }
-        spawn_local(async move {
-            if let Ok(page) = api::get::<AuditEventList>(&path).await {
-                if cursor.is_some() {
-                    events.update(|e| e.extend(page.items));
-                } else {
-                    events.set(page.items);
-                }
-                events_cursor.set(page.next_cursor);
-            }
-        });
-    };
-    let load = move || {
-        let path = format!("/api/v1/identity-clients/{}", id());
-        spawn_local(async move {
-            let r = api::get::<IdentityClient>(&path).await;
-            if matches!(r, Err(ApiFailure::SignedOut)) {
-                state.session.set(None);
-            }
-            client.set(Some(r));
-        });
-        load_events(None);
-    };
-    Effect::new(move |_| {
-        id();
-        load();
-    });
-
-    let toggle = move |enable: bool| {
-        let path = format!("/api/v1/identity-clients/{}", id());
-        busy.set(true);
-        spawn_local(async move {
-            match api::patch::<_, IdentityClient>(
-                &path,
-                &serde_json::json!({ "enabled": enable }),
-                None,
-            )
-            .await
-            {
+    // Enable or disable: a merge patch of `enabled` alone.
+    let toggle = Action::new_local(move |enable: &bool| {
+        let enable = *enable;
+        let patch = UpdateClientRequest {
+            enabled: Some(enable),
+            ..Default::default()
+        };
+        let id = id.get_untracked();
+        async move {
+            match api::update_client(&id, &patch, None).await {
                 Ok((c, _)) => {
                     let verb = if enable { "enabled" } else { "disabled" };
                     flash.set(Some((true, format!("{} is {verb}.", c.client_id))));
-                    client.set(Some(Ok(c)));
-                    load_events(None);
                 }
                 Err(ApiFailure::SignedOut) => state.session.set(None),
                 Err(e) => flash.set(Some((false, e.message()))),
             }
-            busy.set(false);
-        });
-    };
+        }
+    });
 
     // Secret rotation.
     let new_secret = FormField::new("");
@@ -128,21 +92,12 @@ pub fn ClientDetails() -> impl IntoView {
             .then(|| ClientSecret::parse(&s).err().map(|e| e.message))
             .flatten()
     });
-    let rotate = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        new_secret.touched.set(true);
-        if rotate_error.get_untracked().is_some() {
-            return;
-        }
-        let body = RotateSecretRequest {
-            client_secret: new_secret.value.get_untracked(),
-            previous_secret_grace_minutes: grace.get_untracked().parse().unwrap_or(0),
-        };
-        let path = format!("/api/v1/identity-clients/{}/secret", id());
-        busy.set(true);
-        spawn_local(async move {
-            match api::post::<_, IdentityClient>(&path, &body).await {
-                Ok(c) => {
+    let rotate = Action::new_local(move |req: &RotateSecretRequest| {
+        let req = req.clone();
+        let id = id.get_untracked();
+        async move {
+            match api::rotate_secret(&id, &req, None).await {
+                Ok((c, _)) => {
                     let msg = match c.previous_secret_expires_at {
                         Some(_) => {
                             "Secret changed. The previous secret keeps working until the time shown below."
@@ -152,18 +107,90 @@ pub fn ClientDetails() -> impl IntoView {
                     flash.set(Some((true, msg.into())));
                     new_secret.value.set(String::new());
                     new_secret.touched.set(false);
-                    client.set(Some(Ok(c)));
-                    load_events(None);
                 }
                 Err(ApiFailure::SignedOut) => state.session.set(None),
                 Err(e) => flash.set(Some((false, e.message()))),
             }
-            busy.set(false);
+        }
+    });
+    let busy = Signal::derive(move || toggle.pending().get() || rotate.pending().get());
+    let on_rotate = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        new_secret.touched.set(true);
+        if rotate_error.get_untracked().is_some() {
+            return;
+        }
+        rotate.dispatch_local(RotateSecretRequest {
+            client_secret: new_secret.value.get_untracked(),
+            previous_secret_grace_minutes: grace.get_untracked().parse().unwrap_or(0),
         });
     };
 
+    // The client and the newest events, read again after each change made here.
+    let client = LocalResource::new(move || {
+        let id = id.get();
+        toggle.version().track();
+        rotate.version().track();
+        async move {
+            let r = api::client(&id).await.map(|(c, _)| c);
+            if matches!(r, Err(ApiFailure::SignedOut)) {
+                state.session.set(None);
+            }
+            r
+        }
+    });
+    let newest_events = LocalResource::new(move || {
+        let id = id.get();
+        toggle.version().track();
+        rotate.version().track();
+        let query = EventListQuery {
+            limit: Some(EVENTS_PAGE),
+            cursor: None,
+        };
+        async move { api::client_events(&id, &query).await }
+    });
+    // Older pages the person asked for: their events and the cursor after them; forgotten
+    // when the newest page is read again.
+    let older = RwSignal::new(None::<(Vec<AuditEvent>, Option<String>)>);
+    Effect::new(move |_| {
+        newest_events.track();
+        older.set(None);
+    });
+    let show_older = Action::new_local(move |cursor: &String| {
+        let id = id.get_untracked();
+        let query = EventListQuery {
+            limit: Some(EVENTS_PAGE),
+            cursor: Some(cursor.clone()),
+        };
+        async move {
+            if let Ok(page) = api::client_events(&id, &query).await {
+                older.update(|o| {
+                    let mut items = o.take().map(|(items, _)| items).unwrap_or_default();
+                    items.extend(page.items);
+                    *o = Some((items, page.next_cursor));
+                });
+            }
+        }
+    });
+    let events = move || {
+        let mut all = newest_events
+            .get()
+            .and_then(Result::ok)
+            .map(|p| p.items)
+            .unwrap_or_default();
+        older.with(|o| all.extend(o.iter().flat_map(|(items, _)| items.iter().cloned())));
+        all
+    };
+    let older_cursor = move || match older.get() {
+        Some((_, next)) => next,
+        None => newest_events
+            .get()
+            .and_then(Result::ok)
+            .and_then(|p| p.next_cursor),
+    };
+
     view! {
-        <p><A href="/administration/identity-clients">"← Identity Clients"</A></p>
+        <p><A href=paths::CLIENTS>"← Identity Clients"</A></p>
         <Flash message=flash/>
         {move || match client.get() {
             None => view! { <p class="loading">"Loading…"</p> }.into_any(),
@@ -174,8 +201,8 @@ pub fn ClientDetails() -> impl IntoView {
                     <div class="toolbar">
                         <h1>{c.client_id.clone()}</h1>
                         <div class="form-actions">
-                            <A href=format!("/administration/identity-clients/{}/edit", c.id) attr:class="button">"Edit"</A>
-                            <button type="button" disabled=move || busy.get() on:click=move |_| toggle(!enabled)>
+                            <A href=paths::edit_client(&c.id) attr:class="button">"Edit"</A>
+                            <button type="button" disabled=move || busy.get() on:click=move |_| { toggle.dispatch_local(!enabled); }>
                                 {if enabled { "Disable" } else { "Enable" }}
                             </button>
                         </div>
@@ -205,7 +232,7 @@ pub fn ClientDetails() -> impl IntoView {
         }}
         <section class="card" aria-labelledby="rotate-heading">
             <h2 id="rotate-heading">"Change secret"</h2>
-            <form class="stack" on:submit=rotate novalidate>
+            <form class="stack" on:submit=on_rotate novalidate>
                 <SecretInput field=new_secret label="New client secret" hint="6–100 characters." error=rotate_error/>
                 <div class="field">
                     <label for="grace">"Previous secret keeps working for"</label>
@@ -221,26 +248,30 @@ pub fn ClientDetails() -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="audit-heading">
             <h2 id="audit-heading">"Audit trail"</h2>
-            {move || if events.with(Vec::is_empty) {
-                view! { <p class="loading">"No events yet."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="audit">
-                        <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th></tr></thead>
-                        <tbody>
-                            {events.get().into_iter().map(|e| view! {
-                                <tr>
-                                    <td><Timestamp at=e.occurred_at/></td>
-                                    <td>{describe(&e)}</td>
-                                    <td>{e.actor.label.clone()}{e.source_ip.clone().map(|ip| format!(" ({ip})"))}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
+            {move || {
+                let events = events();
+                if events.is_empty() {
+                    view! { <p class="loading">"No events yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="audit">
+                            <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th></tr></thead>
+                            <tbody>
+                                {events.into_iter().map(|e| view! {
+                                    <tr>
+                                        <td><Timestamp at=e.occurred_at/></td>
+                                        <td>{describe(&e)}</td>
+                                        <td>{e.actor.label.clone()}{e.source_ip.clone().map(|ip| format!(" ({ip})"))}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }
             }}
-            <Show when=move || events_cursor.with(Option::is_some)>
-                <button type="button" on:click=move |_| load_events(events_cursor.get_untracked())>"Show older events"</button>
+            <Show when=move || older_cursor().is_some()>
+                <button type="button" disabled=move || show_older.pending().get()
+                    on:click=move |_| if let Some(c) = older_cursor() { show_older.dispatch_local(c); }>"Show older events"</button>
             </Show>
         </section>
     }

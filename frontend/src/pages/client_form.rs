@@ -1,12 +1,12 @@
 //! New Client and Edit: the same fields, validated as the person types by the domain crate.
 
-use crate::api::{self, ApiFailure};
+use crate::api::{self, ApiFailure, Versioned};
 use crate::app::use_session;
+use crate::paths;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use vitesse_domain::wire::{ApiRoleList, CreateClientRequest, IdentityClient};
+use vitesse_domain::wire::{CreateClientRequest, IdentityClient, UpdateClientRequest};
 use vitesse_domain::{
     ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet, TokenDuration,
 };
@@ -157,6 +157,66 @@ impl ClientForm {
         if s.trim().is_empty() { None } else { Some(s) }
     }
 
+    /// What New Client sends: every field.
+    fn create_request(&self) -> CreateClientRequest {
+        CreateClientRequest {
+            client_id: self.client_id.value.get_untracked(),
+            client_secret: self.secret.value.get_untracked(),
+            name: Self::optional(self.name),
+            description: Self::optional(self.description),
+            token_duration_minutes: self.minutes(),
+            roles: self.roles.get_untracked(),
+        }
+    }
+
+    /// What Edit sends: a merge patch of the fields that differ from `base`, the version the
+    /// form was filled from. An emptied name or description is cleared (`null`); an empty
+    /// secret keeps the current one; the status is not the form's to change.
+    fn update_request(&self, base: &IdentityClient) -> UpdateClientRequest {
+        fn changed<T: PartialEq>(new: T, old: &T) -> Option<T> {
+            (new != *old).then_some(new)
+        }
+        fn sorted(roles: &[String]) -> Vec<&String> {
+            let mut roles: Vec<&String> = roles.iter().collect();
+            roles.sort();
+            roles.dedup();
+            roles
+        }
+        let roles = self.roles.get_untracked();
+        UpdateClientRequest {
+            client_id: changed(self.client_id.value.get_untracked(), &base.client_id),
+            client_secret: Some(self.secret.value.get_untracked()).filter(|s| !s.is_empty()),
+            name: changed(Self::optional(self.name), &base.name),
+            description: changed(Self::optional(self.description), &base.description),
+            token_duration_minutes: changed(self.minutes(), &base.token_duration_minutes),
+            roles: (sorted(&roles) != sorted(&base.roles)).then_some(roles),
+            enabled: None,
+        }
+    }
+
+    /// Shows a refusal: the fields the server names, or the whole message in the banner.
+    fn show_failure(&self, banner: RwSignal<Option<String>>, failure: ApiFailure) {
+        match failure {
+            ApiFailure::Problem(p) if !p.errors.is_empty() => {
+                banner.set(Some(p.detail.clone().unwrap_or(p.title.clone())));
+                self.server_errors.set(p.errors);
+            }
+            e => banner.set(Some(e.message())),
+        }
+    }
+
+    /// Marks the form submitted; whether it may be sent (otherwise the banner says why).
+    fn ready_to_send(&self, banner: RwSignal<Option<String>>) -> bool {
+        self.submitted.set(true);
+        self.server_errors.set(vec![]);
+        banner.set(None);
+        if self.has_errors() {
+            banner.set(Some("Correct the highlighted fields.".into()));
+            return false;
+        }
+        true
+    }
+
     fn forget_server_error(&self, f: Field) {
         self.server_errors
             .update(|e| e.retain(|x| x.field != f.wire_name()));
@@ -234,7 +294,7 @@ pub fn SecretInput(
 
 #[component]
 fn ClientFields(form: ClientForm) -> impl IntoView {
-    let catalogue = LocalResource::new(|| api::get::<ApiRoleList>("/api/v1/api-roles"));
+    let catalogue = LocalResource::new(api::api_roles);
     let secret_hint = if form.secret_optional {
         "Secret used with the client ID to authenticate. 6–100 characters. Leave empty to keep the current secret."
     } else {
@@ -300,47 +360,30 @@ pub fn NewClient() -> impl IntoView {
     let state = use_session();
     let navigate = use_navigate();
     let form = ClientForm::new(false);
-    let busy = RwSignal::new(false);
     let banner = RwSignal::new(None::<String>);
+
+    let create = Action::new_local(move |req: &CreateClientRequest| {
+        let req = req.clone();
+        let navigate = navigate.clone();
+        async move {
+            match api::create_client(&req).await {
+                Ok(c) => navigate(&paths::client_created(&c.id), Default::default()),
+                Err(ApiFailure::SignedOut) => state.session.set(None),
+                Err(e) => form.show_failure(banner, e),
+            }
+        }
+    });
+    let busy = create.pending();
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        form.submitted.set(true);
-        form.server_errors.set(vec![]);
-        banner.set(None);
-        if form.has_errors() {
-            banner.set(Some("Correct the highlighted fields.".into()));
-            return;
+        if form.ready_to_send(banner) {
+            create.dispatch_local(form.create_request());
         }
-        let body = CreateClientRequest {
-            client_id: form.client_id.value.get_untracked(),
-            client_secret: form.secret.value.get_untracked(),
-            name: ClientForm::optional(form.name),
-            description: ClientForm::optional(form.description),
-            token_duration_minutes: form.minutes(),
-            roles: form.roles.get_untracked(),
-        };
-        let navigate = navigate.clone();
-        busy.set(true);
-        spawn_local(async move {
-            match api::post::<_, IdentityClient>("/api/v1/identity-clients", &body).await {
-                Ok(c) => navigate(
-                    &format!("/administration/identity-clients/{}?created=1", c.id),
-                    Default::default(),
-                ),
-                Err(ApiFailure::SignedOut) => state.session.set(None),
-                Err(ApiFailure::Problem(p)) if !p.errors.is_empty() => {
-                    banner.set(Some(p.detail.clone().unwrap_or(p.title.clone())));
-                    form.server_errors.set(p.errors);
-                }
-                Err(e) => banner.set(Some(e.message())),
-            }
-            busy.set(false);
-        });
     };
 
     view! {
-        <p><A href="/administration/identity-clients">"← Identity Clients"</A></p>
+        <p><A href=paths::CLIENTS>"← Identity Clients"</A></p>
         <h1>"New Client"</h1>
         <div class="card">
             <form class="stack" on:submit=on_submit novalidate>
@@ -352,7 +395,7 @@ pub fn NewClient() -> impl IntoView {
                     <button class="primary" type="submit" disabled=move || busy.get()>
                         {move || if busy.get() { "Creating…" } else { "Create" }}
                     </button>
-                    <A href="/administration/identity-clients" attr:class="button">"Cancel"</A>
+                    <A href=paths::CLIENTS attr:class="button">"Cancel"</A>
                 </div>
             </form>
         </div>
@@ -364,89 +407,71 @@ pub fn EditClient() -> impl IntoView {
     let state = use_session();
     let navigate = use_navigate();
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let form = ClientForm::new(true);
-    let etag = RwSignal::new(String::new());
-    let loaded = RwSignal::new(None::<Result<IdentityClient, ApiFailure>>);
-    let busy = RwSignal::new(false);
     let banner = RwSignal::new(None::<String>);
     let conflict = RwSignal::new(false);
 
-    let load = move || {
-        let path = format!("/api/v1/identity-clients/{}", id());
-        spawn_local(async move {
-            let r = api::get_versioned::<IdentityClient>(&path).await;
-            match &r {
-                Ok((c, tag)) => {
-                    form.fill(c);
-                    etag.set(tag.clone());
-                    conflict.set(false);
-                    banner.set(None);
-                }
-                Err(ApiFailure::SignedOut) => state.session.set(None),
-                Err(_) => {}
+    let loaded = LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            let r = api::client(&id).await;
+            if matches!(r, Err(ApiFailure::SignedOut)) {
+                state.session.set(None);
             }
-            loaded.set(Some(r.map(|(c, _)| c)));
-        });
-    };
-    load();
+            r
+        }
+    });
+    // The version being edited, as the form was filled from it, with its ETag.
+    let base = RwSignal::new(None::<Versioned<IdentityClient>>);
+    Effect::new(move |_| {
+        if let Some(Ok(version)) = loaded.get() {
+            form.fill(&version.0);
+            base.set(Some(version));
+            conflict.set(false);
+            banner.set(None);
+        }
+    });
+
+    let save = Action::new_local(move |(patch, tag): &(UpdateClientRequest, String)| {
+        let (patch, tag) = (patch.clone(), tag.clone());
+        let id = id.get_untracked();
+        let navigate = navigate.clone();
+        async move {
+            match api::update_client(&id, &patch, Some(&tag)).await {
+                Ok((c, _)) => navigate(&paths::client_saved(&c.id), Default::default()),
+                Err(ApiFailure::SignedOut) => state.session.set(None),
+                Err(e) if e.status() == Some(412) => conflict.set(true),
+                Err(e) => form.show_failure(banner, e),
+            }
+        }
+    });
+    let busy = save.pending();
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        form.submitted.set(true);
-        form.server_errors.set(vec![]);
-        banner.set(None);
-        if form.has_errors() {
-            banner.set(Some("Correct the highlighted fields.".into()));
+        if !form.ready_to_send(banner) {
             return;
         }
-        let mut body = serde_json::json!({
-            "client_id": form.client_id.value.get_untracked(),
-            "name": ClientForm::optional(form.name),
-            "description": ClientForm::optional(form.description),
-            "token_duration_minutes": form.minutes(),
-            "roles": form.roles.get_untracked(),
-        });
-        let secret = form.secret.value.get_untracked();
-        if !secret.is_empty() {
-            body["client_secret"] = serde_json::Value::String(secret);
+        if let Some((c, tag)) = base.get_untracked() {
+            save.dispatch_local((form.update_request(&c), tag));
         }
-        let path = format!("/api/v1/identity-clients/{}", id());
-        let tag = etag.get_untracked();
-        let navigate = navigate.clone();
-        busy.set(true);
-        spawn_local(async move {
-            match api::patch::<_, IdentityClient>(&path, &body, Some(&tag)).await {
-                Ok((c, _)) => navigate(
-                    &format!("/administration/identity-clients/{}?saved=1", c.id),
-                    Default::default(),
-                ),
-                Err(ApiFailure::SignedOut) => state.session.set(None),
-                Err(e) if e.status() == Some(412) => conflict.set(true),
-                Err(ApiFailure::Problem(p)) if !p.errors.is_empty() => {
-                    banner.set(Some(p.detail.clone().unwrap_or(p.title.clone())));
-                    form.server_errors.set(p.errors);
-                }
-                Err(e) => banner.set(Some(e.message())),
-            }
-            busy.set(false);
-        });
     };
 
     view! {
-        <p><A href=move || format!("/administration/identity-clients/{}", id())>"← Back to the client"</A></p>
+        <p><A href=move || paths::client(&id.get())>"← Back to the client"</A></p>
         <h1>"Edit client"</h1>
         {move || match loaded.get() {
             None => view! { <p class="loading">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <div class="banner error" role="alert">{e.message()}</div> }.into_any(),
-            Some(Ok(c)) => view! {
+            Some(Ok((c, _))) => view! {
                 <div class="card">
-                    <form class="stack" on:submit=on_submit.clone() novalidate aria-label=format!("Edit {}", c.client_id)>
+                    <form class="stack" on:submit=on_submit novalidate aria-label=format!("Edit {}", c.client_id)>
                         <Show when=move || conflict.get()>
                             <div class="banner error" role="alert">
                                 <p><strong>"This client was changed by someone else since you opened it."</strong>
                                     " Your changes were not saved. Reload to see the current version, then make your changes again."</p>
-                                <button type="button" on:click=move |_| load()>"Reload"</button>
+                                <button type="button" on:click=move |_| loaded.refetch()>"Reload"</button>
                             </div>
                         </Show>
                         <Show when=move || banner.with(Option::is_some)>
@@ -458,7 +483,7 @@ pub fn EditClient() -> impl IntoView {
                             <button class="primary" type="submit" disabled=move || busy.get()>
                                 {move || if busy.get() { "Saving…" } else { "Save" }}
                             </button>
-                            <A href=format!("/administration/identity-clients/{}", c.id) attr:class="button">"Cancel"</A>
+                            <A href=paths::client(&c.id) attr:class="button">"Cancel"</A>
                         </div>
                     </form>
                 </div>

@@ -1,107 +1,117 @@
 use crate::api::{self, ApiFailure};
 use crate::app::use_session;
 use crate::components::{ActionMenu, Flash, RoleList, StatusBadge, Timestamp};
+use crate::paths::{self, ListView};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use vitesse_domain::wire::{IdentityClient, IdentityClientList};
+use leptos_router::hooks::{use_location, use_navigate};
+use vitesse_domain::listing::ClientListQuery;
+use vitesse_domain::wire::{IdentityClient, UpdateClientRequest};
 
-const PAGE_SIZE: usize = 25;
+/// Clients per page unless the address asks for another `limit`.
+const PAGE_SIZE: i64 = 25;
 
+/// The list's search, status filter, order and page live in the address (see [`ListView`]):
+/// typing replaces the current history entry, choosing a status or a page adds one, so Back,
+/// Forward and reload show what the person saw.
 #[component]
 pub fn ClientsList() -> impl IntoView {
     let state = use_session();
-    let search = RwSignal::new(String::new());
-    let status = RwSignal::new(String::new());
-    // Cursors of the pages before this one; the last is this page's.
-    let cursors = RwSignal::new(Vec::<String>::new());
-    let reload = RwSignal::new(0u32);
-    let data = RwSignal::new(None::<Result<IdentityClientList, ApiFailure>>);
-    let loading = RwSignal::new(true);
-    let flash = RwSignal::new(None::<(bool, String)>);
-    let seq = StoredValue::new(0u32);
-
-    Effect::new(move |_| {
-        reload.track();
-        let mut url = format!("/api/v1/identity-clients?limit={PAGE_SIZE}");
-        let q = search.get();
-        if !q.trim().is_empty() {
-            url.push_str(&format!("&search={}", api::encode(q.trim())));
+    let location = use_location();
+    let navigate = use_navigate();
+    // Only this page's own address counts: leaving it must not reload the list.
+    let view_state = Memo::new(move |previous: Option<&ListView>| {
+        if location.pathname.get() == paths::CLIENTS {
+            ListView::from_search(&location.search.get())
+        } else {
+            previous.cloned().unwrap_or_default()
         }
-        let s = status.get();
-        if !s.is_empty() {
-            url.push_str(&format!("&status={s}"));
-        }
-        if let Some(c) = cursors.with(|c| c.last().cloned()) {
-            url.push_str(&format!("&cursor={}", api::encode(&c)));
-        }
-        seq.update_value(|n| *n += 1);
-        let mine = seq.get_value();
-        loading.set(true);
-        spawn_local(async move {
-            let result = api::get::<IdentityClientList>(&url).await;
-            if seq.get_value() != mine {
-                return; // a newer request has been made
-            }
-            if matches!(result, Err(ApiFailure::SignedOut)) {
-                state.session.set(None);
-            }
-            data.set(Some(result));
-            loading.set(false);
-        });
     });
+    // Typing replaces the history entry; a status or a page adds one.
+    let go = Callback::new(move |(to, replace): (ListView, bool)| {
+        navigate(
+            &to.href(),
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+    let flash = RwSignal::new(None::<(bool, String)>);
+    let loading = RwSignal::new(true);
 
-    let on_toggle = move |c: IdentityClient| {
-        let enable = !c.enabled;
-        spawn_local(async move {
-            let path = format!("/api/v1/identity-clients/{}", c.id);
-            match api::patch::<_, IdentityClient>(
-                &path,
-                &serde_json::json!({ "enabled": enable }),
-                None,
-            )
-            .await
-            {
+    let toggle = Action::new_local(move |c: &IdentityClient| {
+        let (id, client_id, enable) = (c.id.clone(), c.client_id.clone(), !c.enabled);
+        let patch = UpdateClientRequest {
+            enabled: Some(enable),
+            ..Default::default()
+        };
+        async move {
+            match api::update_client(&id, &patch, None).await {
                 Ok(_) => {
                     let verb = if enable { "enabled" } else { "disabled" };
-                    flash.set(Some((true, format!("{} is {verb}.", c.client_id))));
-                    reload.update(|n| *n += 1);
+                    flash.set(Some((true, format!("{client_id} is {verb}."))));
                 }
                 Err(ApiFailure::SignedOut) => state.session.set(None),
                 Err(e) => flash.set(Some((false, e.message()))),
             }
+        }
+    });
+
+    // Reloads when the address's query changes and after each enable or disable.
+    let list = LocalResource::new(move || {
+        let query = view_state.with(|v| ClientListQuery {
+            limit: v.query.limit.or(Some(PAGE_SIZE)),
+            ..v.query.clone()
         });
+        toggle.version().track();
+        loading.set(true);
+        async move {
+            let result = api::list_clients(&query).await;
+            if matches!(result, Err(ApiFailure::SignedOut)) {
+                state.session.set(None);
+            }
+            loading.set(false);
+            result
+        }
+    });
+    let on_toggle = move |c: IdentityClient| {
+        toggle.dispatch_local(c);
     };
+
+    let status = move || view_state.with(|v| v.query.status.clone().unwrap_or_default());
 
     view! {
         <div class="toolbar">
             <h1>"Identity Clients"</h1>
-            <A href="/administration/identity-clients/new" attr:class="button primary">"New Client"</A>
+            <A href=paths::NEW_CLIENT attr:class="button primary">"New Client"</A>
         </div>
         <Flash message=flash/>
         <div class="filters">
             <div class="field inline">
                 <label for="search">"Search"</label>
                 <input id="search" type="search" placeholder="Client ID or name"
-                    prop:value=move || search.get()
-                    on:input=move |ev| { search.set(event_target_value(&ev)); cursors.set(vec![]); }/>
+                    prop:value=move || view_state.with(|v| v.query.search.clone().unwrap_or_default())
+                    on:input=move |ev| go.run((view_state.get_untracked().with_search(event_target_value(&ev)), true))/>
             </div>
             <div class="field inline">
                 <label for="status-filter">"Status"</label>
-                <select id="status-filter" on:change=move |ev| { status.set(event_target_value(&ev)); cursors.set(vec![]); }>
-                    <option value="" selected=move || status.get().is_empty()>"All"</option>
-                    <option value="enabled" selected=move || status.get() == "enabled">"Enabled"</option>
-                    <option value="disabled" selected=move || status.get() == "disabled">"Disabled"</option>
+                <select id="status-filter" on:change=move |ev| go.run((view_state.get_untracked().with_status(event_target_value(&ev)), false))>
+                    <option value="" prop:selected=move || status().is_empty()>"All"</option>
+                    <option value="enabled" prop:selected=move || status() == "enabled">"Enabled"</option>
+                    <option value="disabled" prop:selected=move || status() == "disabled">"Disabled"</option>
                 </select>
             </div>
         </div>
         <div class="card list-card" aria-busy=move || loading.get().to_string()>
-            {move || match data.get() {
+            {move || match list.get() {
                 None => view! { <p class="loading">"Loading identity clients…"</p> }.into_any(),
                 Some(Err(ApiFailure::SignedOut)) => view! { <p class="loading">"Your session has ended."</p> }.into_any(),
                 Some(Err(e)) => view! { <div class="banner error" role="alert">{e.message()}</div> }.into_any(),
                 Some(Ok(list)) if list.items.is_empty() => {
-                    let filtered = !search.get_untracked().trim().is_empty() || !status.get_untracked().is_empty();
+                    let filtered = view_state.with_untracked(ListView::is_filtered);
                     view! {
                         <div class="empty">
                             {if filtered {
@@ -133,7 +143,7 @@ pub fn ClientsList() -> impl IntoView {
                             </thead>
                             <tbody>
                                 {list.items.into_iter().map(|c| {
-                                    let href = format!("/administration/identity-clients/{}", c.id);
+                                    let href = paths::client(&c.id);
                                     let (cid, name, roles) = (c.client_id.clone(), c.name.clone().unwrap_or_default(), c.roles.clone());
                                     let (enabled, minutes, updated) = (c.enabled, c.token_duration_minutes, c.updated_at);
                                     view! {
@@ -151,10 +161,10 @@ pub fn ClientsList() -> impl IntoView {
                             </tbody>
                         </table>
                         <nav class="pager" aria-label="Pages">
-                            <button type="button" disabled=move || cursors.with(Vec::is_empty)
-                                on:click=move |_| cursors.update(|c| { c.pop(); })>"Previous page"</button>
+                            <button type="button" disabled=move || view_state.with(|v| v.query.cursor.is_none())
+                                on:click=move |_| if let Some(p) = view_state.get_untracked().previous_page() { go.run((p, false)) }>"Previous page"</button>
                             <button type="button" disabled=next.is_none()
-                                on:click=move |_| if let Some(n) = next.clone() { cursors.update(|c| c.push(n)) }>"Next page"</button>
+                                on:click=move |_| if let Some(n) = next.clone() { go.run((view_state.get_untracked().next_page(n), false)) }>"Next page"</button>
                         </nav>
                     }.into_any()
                 }

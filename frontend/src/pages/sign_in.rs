@@ -1,35 +1,28 @@
 use crate::api::{self, ApiFailure};
 use crate::app::use_session;
+use crate::paths;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use vitesse_domain::wire::{Session, SignInRequest};
+use leptos_router::hooks::{use_location, use_navigate};
+use vitesse_domain::wire::SignInRequest;
 
 #[component]
 pub fn SignIn() -> impl IntoView {
     let state = use_session();
     let navigate = use_navigate();
-    let query = use_query_map();
+    let location = use_location();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
 
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let sign_in = Action::new_local(move |req: &SignInRequest| {
+        let req = req.clone();
         let navigate = navigate.clone();
-        let next = query
-            .with_untracked(|q| q.get("next"))
+        // Where the person was going: a path of this site only.
+        let next = paths::query_param(&location.search.get_untracked(), "next")
             .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-            .unwrap_or_else(|| "/administration/identity-clients".into());
-        let body = SignInRequest {
-            email: email.get_untracked(),
-            password: password.get_untracked(),
-        };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::post::<_, Session>("/api/v1/session", &body).await {
+            .unwrap_or_else(|| paths::CLIENTS.into());
+        async move {
+            match api::sign_in(&req).await {
                 Ok(s) => {
                     state.session.set(Some(s));
                     state.checked.set(true);
@@ -40,7 +33,16 @@ pub fn SignIn() -> impl IntoView {
                 }
                 Err(e) => error.set(Some(e.message())),
             }
-            busy.set(false);
+        }
+    });
+    let busy = sign_in.pending();
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        sign_in.dispatch_local(SignInRequest {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
         });
     };
 
