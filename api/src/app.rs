@@ -70,6 +70,8 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
     let csp = header::HeaderValue::from_str(&spa::spa_csp(index_html.as_deref().unwrap_or("")))
         .expect("the CSP is a valid header value");
     let spa_index = SpaIndex(index_html.map(web::Bytes::from));
+    // Over https, browsers are told to use nothing else for a year.
+    let hsts = state.config.secure_cookies();
     let server = HttpServer::new(move || {
         let csp = csp.clone();
         let mut app = App::new()
@@ -94,6 +96,12 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                     let mut res = fut.await?;
                     res.headers_mut()
                         .insert(header::CONTENT_SECURITY_POLICY, csp);
+                    if hsts {
+                        res.headers_mut().insert(
+                            header::STRICT_TRANSPORT_SECURITY,
+                            header::HeaderValue::from_static("max-age=31536000"),
+                        );
+                    }
                     Ok(res)
                 }
             })
@@ -135,4 +143,16 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The metrics listener (`--metrics-bind`): `/metrics` and nothing else.
+pub fn run_metrics(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(ops::metrics_only))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run())
 }

@@ -108,6 +108,10 @@ struct ServeArgs {
     /// Throttling, the audit trail and the logs use that address. Default: none.
     #[arg(long, env = "VITESSE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Serve /metrics on this address instead of the public port (which then answers 404), so
+    /// only the monitoring network reaches them. Default: on the public port.
+    #[arg(long, env = "VITESSE_METRICS_BIND")]
+    metrics_bind: Option<String>,
     /// On first run, create a demo account and admin and print the credentials.
     #[arg(long, env = "VITESSE_DEMO")]
     demo: bool,
@@ -149,6 +153,30 @@ enum UserCommand {
         role: UserRole,
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// List every admin user: email, role, account, state.
+    List,
+    /// Switch a user off: they cannot sign in, and their sessions end now.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Switch a user on again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a user's password (generated and printed, or --password-stdin); their sessions end.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// End every session of a user now (they sign in again).
+    EndSessions {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -257,13 +285,7 @@ fn dispatch(cli: Cli) -> CliResult {
             role,
             password_stdin,
         }) => {
-            let (password, generated) = if password_stdin {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s)?;
-                (s.trim_end_matches(['\r', '\n']).to_owned(), false)
-            } else {
-                (operator::generate_password()?, true)
-            };
+            let (password, generated) = read_or_generate_password(password_stdin)?;
             // The rules first: nothing is stored, or connected to, for a refused request.
             operator::normalise_email(&email)?;
             let hasher = SecretHasher::new(cli.bcrypt_cost);
@@ -280,6 +302,33 @@ fn dispatch(cli: Cli) -> CliResult {
             } else {
                 println!("{}", user.id);
             }
+        }
+        Command::User(UserCommand::List) => {
+            for u in operator::list_users(&mut *connect()?.get()?)? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{}\t{}\t{}\t{state}", u.email, u.role, u.account_id);
+            }
+        }
+        Command::User(UserCommand::Disable { email }) => {
+            operator::set_user_disabled(&mut *connect()?.get()?, &email, true)?;
+        }
+        Command::User(UserCommand::Enable { email }) => {
+            operator::set_user_disabled(&mut *connect()?.get()?, &email, false)?;
+        }
+        Command::User(UserCommand::SetPassword {
+            email,
+            password_stdin,
+        }) => {
+            let (password, generated) = read_or_generate_password(password_stdin)?;
+            operator::normalise_email(&email)?;
+            let hasher = SecretHasher::new(cli.bcrypt_cost);
+            operator::set_password(&mut *connect()?.get()?, &hasher, &email, &password)?;
+            if generated {
+                println!("{password}");
+            }
+        }
+        Command::User(UserCommand::EndSessions { email }) => {
+            operator::end_sessions(&mut *connect()?.get()?, &email)?;
         }
         Command::Role(cmd) => {
             let pool = connect()?;
@@ -344,6 +393,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         key_reload: Duration::from_secs(args.key_reload_seconds.max(1)),
         signing_alg: args.token_signing_alg,
         trusted_proxies: args.trusted_proxies,
+        metrics_bind: args.metrics_bind.clone(),
     };
     let state = AppState::new(config)?;
     if args.demo {
@@ -352,8 +402,17 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
     tracing::info!(issuer = %state.config.issuer, "Vitesse Identity listening");
     println!("Vitesse Identity is running: open {}/", state.config.issuer);
     std::io::stdout().flush()?;
-    actix_web::rt::System::new()
-        .block_on(async move { app::run(listener, actix_web::web::Data::new(state))?.await })?;
+    let metrics_listener = match &args.metrics_bind {
+        Some(addr) => Some(std::net::TcpListener::bind(addr)?),
+        None => None,
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let state = actix_web::web::Data::new(state);
+        if let Some(l) = metrics_listener {
+            actix_web::rt::spawn(app::run_metrics(l, state.clone())?);
+        }
+        app::run(listener, state)?.await
+    })?;
     Ok(())
 }
 
@@ -371,6 +430,19 @@ fn demo_setup(state: &AppState, data_dir: &Path) -> CliResult {
         println!("Demo sign-in (kept in {}):\n{text}", creds_file.display());
     }
     Ok(())
+}
+
+/// The password from standard input (one line), or a generated one (`true`: print it).
+fn read_or_generate_password(
+    from_stdin: bool,
+) -> Result<(String, bool), Box<dyn std::error::Error>> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        Ok((s.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((operator::generate_password()?, true))
+    }
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`192.0.2.1`, `::1`).

@@ -24,6 +24,9 @@ pub struct Config {
     /// right-most forwarded address that is not itself a trusted proxy. Empty: the peer is the
     /// caller, and the header is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Metrics on a listener of their own (e.g. one only the monitoring network reaches); the
+    /// public port then answers /metrics with 404.
+    pub metrics_bind: Option<String>,
 }
 
 impl Config {
@@ -32,9 +35,20 @@ impl Config {
         self.trusted_proxies.iter().any(|n| n.contains(&peer))
     }
 
-    /// Cookies get `Secure` when the public address is https.
+    /// Cookies get `Secure` (and the `__Host-` name), and responses HSTS, when the public
+    /// address is https.
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+
+    /// The session cookie's name: with `__Host-` over https, so the browser holds it to this
+    /// host only, `Secure`, for the whole site (RFC 6265bis §4.1.3.2).
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-vitesse_session"
+        } else {
+            "vitesse_session"
+        }
     }
 }
 
@@ -54,6 +68,7 @@ impl Config {
             key_reload: Duration::from_secs(30),
             signing_alg: crate::oauth::keys::SigningAlg::Es256,
             trusted_proxies: vec![],
+            metrics_bind: None,
             issuer,
         }
     }

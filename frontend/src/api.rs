@@ -123,6 +123,12 @@ pub async fn rotate_secret(
     versioned(send_json(builder, req).await?).await
 }
 
+/// Ends every token the client holds, at once and for good.
+pub async fn revoke_tokens(id: &str) -> ApiResult<Versioned<IdentityClient>> {
+    let url = format!("{}/revoke-tokens", client_url(id));
+    versioned(send(Request::post(&url)).await?).await
+}
+
 /// Deletes a client. The admin UI does not offer this (the seed has no delete step); it is here
 /// so that the API's whole surface has one typed entry point.
 #[allow(dead_code)]

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 
+/// The session cookie's name in the document (over https it is `__Host-vitesse_session`).
 pub const SESSION_COOKIE: &str = "vitesse_session";
 
 impl FromRequest for Principal {
@@ -61,7 +62,7 @@ async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
             .ok_or(ApiError::Unauthenticated)?;
         return tokens::bearer_principal(state, token.trim(), client_address(req)).await;
     }
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+    let Some(cookie) = req.cookie(state.config.session_cookie_name()) else {
         return Err(ApiError::Unauthenticated);
     };
     let mut p = sessions::resolve(state, cookie.value())

@@ -4,8 +4,17 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-/// Prometheus metrics: tokens issued and refused, token latency, pool use, bcrypt queue.
+/// Prometheus metrics on the public port, unless they have a listener of their own.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    if state.config.metrics_bind.is_some() {
+        return actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound);
+    }
+    metrics_only(state).await
+}
+
+/// Prometheus metrics: tokens issued and refused, token latency, pool use, bcrypt queue,
+/// throttled keys.
+pub async fn metrics_only(state: web::Data<AppState>) -> HttpResponse {
     let body = state.metrics.render(
         state.pool.state(),
         state.pool.max_size(),

@@ -1,6 +1,6 @@
 //! Sign-in sessions for the admin UI: the session id lives in an HttpOnly cookie.
 
-use super::caller::{SESSION_COOKIE, check_same_origin, client_address};
+use super::caller::{check_same_origin, client_address};
 use super::respond::json_body;
 use super::responses::{Forbidden, Invalid, Malformed, NotSignedIn, Throttled};
 use crate::error::ApiError;
@@ -13,7 +13,7 @@ use vitesse_domain::wire::{Session, SignInRequest};
 use vitesse_domain::{FieldErrors, refuse_unknown_members};
 
 fn session_cookie<'a>(state: &AppState, value: String, max_age: CookieDuration) -> Cookie<'a> {
-    Cookie::build(SESSION_COOKIE, value)
+    Cookie::build(state.config.session_cookie_name(), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -94,7 +94,7 @@ pub async fn sign_out(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+    if let Some(cookie) = req.cookie(state.config.session_cookie_name()) {
         check_same_origin(&req, &state)?;
         sessions::sign_out(&state, cookie.value()).await?;
     }

@@ -111,6 +111,50 @@ pub fn create_user(
     )?)
 }
 
+pub fn list_users(conn: &mut AnyConnection) -> Result<Vec<accounts::AdminUser>, OperatorError> {
+    Ok(accounts::list_users(conn)?)
+}
+
+/// Switches a user off (their sessions end in the same transaction) or on again.
+pub fn set_user_disabled(
+    conn: &mut AnyConnection,
+    email: &str,
+    disabled: bool,
+) -> Result<(), OperatorError> {
+    let email = normalise_email(email)?;
+    accounts::set_user_disabled(conn, &email, disabled).map_err(|e| no_such_user(e, &email))
+}
+
+/// A new password (at least 12 characters); the user's sessions end.
+pub fn set_password(
+    conn: &mut AnyConnection,
+    hasher: &SecretHasher,
+    email: &str,
+    password: &str,
+) -> Result<(), OperatorError> {
+    let email = normalise_email(email)?;
+    if password.chars().count() < PASSWORD_MIN {
+        return Err(invalid("the password must be at least 12 characters"));
+    }
+    let hash = hasher
+        .hash_blocking(password)
+        .map_err(|e| invalid(&e.to_string()))?;
+    accounts::set_password(conn, &email, &hash).map_err(|e| no_such_user(e, &email))
+}
+
+/// Ends every session of a user now.
+pub fn end_sessions(conn: &mut AnyConnection, email: &str) -> Result<(), OperatorError> {
+    let email = normalise_email(email)?;
+    accounts::end_sessions_by_email(conn, &email).map_err(|e| no_such_user(e, &email))
+}
+
+fn no_such_user(e: StoreError, email: &str) -> OperatorError {
+    match e {
+        StoreError::NotFound => OperatorError::Invalid(format!("no user has the email {email}")),
+        other => other.into(),
+    }
+}
+
 pub fn create_role(
     conn: &mut AnyConnection,
     name: &str,

@@ -13,6 +13,7 @@ on_both_backends!(
     an_invalid_email_or_unknown_account_is_refused,
     roles_are_created_listed_and_retired,
     keys_are_rotated_and_listed,
+    operators_disable_users_set_passwords_and_end_sessions,
 );
 
 /// One run of the binary.
@@ -497,4 +498,104 @@ async fn keys_are_rotated_and_listed(b: Backend) {
         run.stderr
     );
     assert_eq!(key_list(&db).await, keys, "a refused rotation adds no key");
+}
+
+/// An operator answers a compromised admin account: ends its sessions, sets a new password
+/// (the old one stops, its sessions end), disables it (it cannot sign in, even with the right
+/// password) and enables it again; `user list` shows each state.
+async fn operators_disable_users_set_passwords_and_end_sessions(b: Backend) {
+    let db = fresh_database(b);
+    let account = create_account(&db, "Ops Merchant", "enabled").await;
+    let email = format!("{}@example.com", unique("ops-"));
+    let first = "first-password-long";
+    user_create(&db, &account, &email, Some(first)).await.ok();
+    let app = spawn_app_on(&db.url).await;
+    let admin = |password: &str| Admin {
+        account_id: account.clone(),
+        email: email.clone(),
+        password: password.to_owned(),
+    };
+    let signed_in = |client: &reqwest::Client| {
+        let req = client.get(app.url("/api/v1/session"));
+        async move { req.send().await.unwrap().status() == StatusCode::OK }
+    };
+    let sign_in_status = |password: &str| {
+        let body = json!({"email": email, "password": password});
+        let (http, url) = (browser(&app.addr), app.url("/api/v1/session"));
+        async move { http.post(url).json(&body).send().await.unwrap().status() }
+    };
+
+    let session = app.sign_in(&admin(first)).await;
+    assert!(signed_in(&session).await);
+    vitesse(&db, &["user", "end-sessions", "--email", &email], None)
+        .await
+        .ok();
+    assert!(!signed_in(&session).await, "end-sessions ends the session");
+
+    let session = app.sign_in(&admin(first)).await;
+    let second = "second-password-long";
+    vitesse(
+        &db,
+        &[
+            "user",
+            "set-password",
+            "--email",
+            &email,
+            "--password-stdin",
+        ],
+        Some(second),
+    )
+    .await
+    .ok();
+    assert!(
+        !signed_in(&session).await,
+        "a new password ends the old sessions"
+    );
+    assert_eq!(sign_in_status(first).await, StatusCode::UNAUTHORIZED);
+    let session = app.sign_in(&admin(second)).await;
+    assert!(
+        vitesse(
+            &db,
+            &[
+                "user",
+                "set-password",
+                "--email",
+                &email,
+                "--password-stdin"
+            ],
+            Some("short")
+        )
+        .await
+        .refused()
+        .contains("at least 12")
+    );
+
+    vitesse(&db, &["user", "disable", "--email", &email], None)
+        .await
+        .ok();
+    assert!(!signed_in(&session).await, "disabling ends the sessions");
+    assert_eq!(
+        sign_in_status(second).await,
+        StatusCode::UNAUTHORIZED,
+        "nor can it sign in"
+    );
+    let list = vitesse(&db, &["user", "list"], None).await;
+    assert!(
+        list.ok()
+            .contains(&format!("{email}\tmerchant-admin\t{account}\tdisabled"))
+    );
+    vitesse(&db, &["user", "enable", "--email", &email], None)
+        .await
+        .ok();
+    assert_eq!(sign_in_status(second).await, StatusCode::OK);
+    assert!(
+        vitesse(
+            &db,
+            &["user", "disable", "--email", "nobody@example.com"],
+            None
+        )
+        .await
+        .refused()
+        .contains("no user has the email nobody@example.com")
+    );
 }

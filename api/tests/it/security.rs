@@ -379,3 +379,113 @@ async fn oversized_identifiers_are_refused_before_anything_is_kept(b: Backend) {
     token_of(&app, &"a".repeat(100), SECRET).await;
     assert_eq!(tracked(&app), 2);
 }
+
+on_both_backends!(expired_sessions_are_swept_without_a_request);
+
+async fn expired_sessions_are_swept_without_a_request(b: Backend) {
+    use diesel::{QueryDsl, RunQueryDsl};
+    let app = crate::helpers::spawn_app_with(b, |c| {
+        c.session_idle = std::time::Duration::from_secs(1);
+        c.key_reload = std::time::Duration::from_millis(500);
+    })
+    .await;
+    app.signed_in_admin().await;
+    let count = || {
+        app.db(|c| {
+            Ok(vitesse_api::store::schema::sessions::table
+                .count()
+                .get_result::<i64>(c)?)
+        })
+    };
+    assert_eq!(count().await, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        count().await,
+        0,
+        "the idle session was deleted by the sweep"
+    );
+}
+
+#[actix_web::test]
+async fn over_https_cookies_are_host_only_and_browsers_are_told_to_stay() {
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, |c| {
+        c.issuer = "https://id.vitesse.example".into();
+    })
+    .await;
+    let account = app.new_account(true).await;
+    let admin = app.new_user(&account, "merchant-admin").await;
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"email": admin.email, "password": admin.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-vitesse_session="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "{cookie}");
+
+    // Over plain http (development): no HSTS, the plain name.
+    let plain = spawn_app(Backend::Sqlite).await;
+    let res = reqwest::get(plain.url("/healthz")).await.unwrap();
+    assert!(!res.headers().contains_key("strict-transport-security"));
+}
+
+/// `--metrics-bind`: metrics answer on their own listener only.
+#[actix_web::test]
+async fn metrics_can_move_to_a_listener_of_their_own() {
+    let dir = std::env::temp_dir().join(crate::helpers::unique("vitesse-metrics-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, metrics_port) = (free(), free());
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_vitesse-identity"))
+        .args([
+            "--bcrypt-cost",
+            "4",
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(["--metrics-bind", &format!("127.0.0.1:{metrics_port}")])
+        .env("VITESSE_DATA_DIR", &dir)
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut answers = None;
+    for _ in 0..100 {
+        let public = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await;
+        let private = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics")).await;
+        if let (Ok(public), Ok(private)) = (public, private) {
+            answers = Some((
+                public.status(),
+                private.status(),
+                private.text().await.unwrap(),
+            ));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (public, private, text) = answers.expect("both listeners answered");
+    assert_eq!(public, StatusCode::NOT_FOUND);
+    assert_eq!(private, StatusCode::OK);
+    assert!(text.contains("vitesse_tokens_issued_total"), "{text}");
+}

@@ -9,6 +9,7 @@ mod description;
 mod error;
 mod identity_client;
 pub mod listing;
+pub mod return_path;
 mod roles;
 #[cfg(feature = "openapi")]
 pub mod schema;

@@ -23,6 +23,7 @@ fn describe(e: &AuditEvent) -> String {
         "enabled" => "Enabled",
         "disabled" => "Disabled",
         "secret_changed" => "Secret changed",
+        "tokens_revoked" => "All tokens revoked",
         "deleted" => "Deleted",
         other => other,
     };
@@ -83,6 +84,24 @@ pub fn ClientDetails() -> impl IntoView {
         }
     });
 
+    // End every token the client holds, for good.
+    let revoke = Action::new_local(move |_: &()| {
+        let id = id.get_untracked();
+        async move {
+            match api::revoke_tokens(&id).await {
+                Ok((c, _)) => flash.set(Some((
+                    true,
+                    format!(
+                        "Every token issued to {} so far no longer works. New tokens work as usual.",
+                        c.client_id
+                    ),
+                ))),
+                Err(ApiFailure::SignedOut) => state.session.set(None),
+                Err(e) => flash.set(Some((false, e.message()))),
+            }
+        }
+    });
+
     // Secret rotation.
     let new_secret = FormField::new("");
     let grace = RwSignal::new("0".to_string());
@@ -113,7 +132,9 @@ pub fn ClientDetails() -> impl IntoView {
             }
         }
     });
-    let busy = Signal::derive(move || toggle.pending().get() || rotate.pending().get());
+    let busy = Signal::derive(move || {
+        toggle.pending().get() || rotate.pending().get() || revoke.pending().get()
+    });
     let on_rotate = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         new_secret.touched.set(true);
@@ -131,6 +152,7 @@ pub fn ClientDetails() -> impl IntoView {
         let id = id.get();
         toggle.version().track();
         rotate.version().track();
+        revoke.version().track();
         async move {
             let r = api::client(&id).await.map(|(c, _)| c);
             if matches!(r, Err(ApiFailure::SignedOut)) {
@@ -143,6 +165,7 @@ pub fn ClientDetails() -> impl IntoView {
         let id = id.get();
         toggle.version().track();
         rotate.version().track();
+        revoke.version().track();
         let query = EventListQuery {
             limit: Some(EVENTS_PAGE),
             cursor: None,
@@ -204,6 +227,11 @@ pub fn ClientDetails() -> impl IntoView {
                             <A href=paths::edit_client(&c.id) attr:class="button">"Edit"</A>
                             <button type="button" disabled=move || busy.get() on:click=move |_| { toggle.dispatch_local(!enabled); }>
                                 {if enabled { "Disable" } else { "Enable" }}
+                            </button>
+                            <button type="button" disabled=move || busy.get()
+                                title="Tokens already issued stop working at once; the client can request new ones"
+                                on:click=move |_| { revoke.dispatch_local(()); }>
+                                "Revoke all tokens"
                             </button>
                         </div>
                     </div>

@@ -11,17 +11,22 @@ use vitesse_domain::{
     ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet, TokenDuration,
 };
 
-/// A strong secret from the browser's CSPRNG: 32 URL-safe characters (192 bits).
-pub fn generate_secret() -> String {
+/// A strong secret from the browser's CSPRNG: 32 URL-safe characters (192 bits). `None` when
+/// the browser cannot give random bytes: then no secret is made at all (never a predictable one).
+pub fn generate_secret() -> Option<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut buf = [0u8; 32];
-    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
-        let _ = crypto.get_random_values_with_u8_array(&mut buf);
-    }
-    buf.iter()
-        .map(|b| ALPHABET[(*b & 63) as usize] as char)
-        .collect()
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok())?;
+    crypto.get_random_values_with_u8_array(&mut buf).ok()?;
+    Some(
+        buf.iter()
+            .map(|b| ALPHABET[(*b & 63) as usize] as char)
+            .collect(),
+    )
 }
+
+/// What the form says when the browser could not make a secret.
+pub const NO_RANDOM: &str = "This browser cannot make a secure random secret. Type a secret instead, or use another browser.";
 
 /// The text of one field, and whether the person has left it yet.
 #[derive(Clone, Copy)]
@@ -258,6 +263,14 @@ pub fn SecretInput(
 ) -> impl IntoView {
     let show = RwSignal::new(false);
     let copied = RwSignal::new(false);
+    let no_random = RwSignal::new(false);
+    let error = Signal::derive(move || {
+        if no_random.get() {
+            Some(NO_RANDOM.to_owned())
+        } else {
+            error.get()
+        }
+    });
     view! {
         <div class="field" class:invalid=move || error.get().is_some()>
             <label for="client-secret">{label}</label>
@@ -271,9 +284,15 @@ pub fn SecretInput(
                     on:input=move |ev| { field.value.set(event_target_value(&ev)); copied.set(false); }
                     on:blur=move |_| field.touched.set(true)/>
                 <button type="button" on:click=move |_| {
-                    field.value.set(generate_secret());
-                    field.touched.set(true);
-                    show.set(true);
+                    match generate_secret() {
+                        Some(secret) => {
+                            field.value.set(secret);
+                            field.touched.set(true);
+                            show.set(true);
+                            no_random.set(false);
+                        }
+                        None => no_random.set(true),
+                    }
                     copied.set(false);
                 }>"Generate"</button>
                 <button type="button" aria-pressed=move || show.get().to_string() on:click=move |_| show.update(|s| *s = !*s)>

@@ -19,7 +19,7 @@ pub fn SignIn() -> impl IntoView {
         let navigate = navigate.clone();
         // Where the person was going: a path of this site only.
         let next = paths::query_param(&location.search.get_untracked(), "next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .filter(|n| vitesse_domain::return_path::safe_return_path(n).is_some())
             .unwrap_or_else(|| paths::CLIENTS.into());
         async move {
             match api::sign_in(&req).await {
