@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::oauth::keys::{self, KeyRing};
 use crate::oauth::secrets::SecretHasher;
 use crate::store::{self, AnyConnection, Pool, StoreError};
-use crate::throttle::Throttle;
+use crate::throttle::{Gates, Throttle};
 use std::sync::{Arc, RwLock};
 
 pub struct AppState {
@@ -17,9 +17,10 @@ pub struct AppState {
     /// Failed client authentications per client ID and source address.
     pub token_throttle: Throttle,
     /// Failed authentications (clients and sign-ins, any identifier, unknown ones too) per
-    /// source address, and bcrypt verifications in flight from it: a flood from one address is
-    /// refused before it costs any bcrypt work, and cannot crowd out everyone else's.
+    /// source address: a flood from one address is refused before it costs any bcrypt work.
     pub address_throttle: Throttle,
+    /// Bcrypt verifications per source address: a few at a time, a few more waiting.
+    pub address_gates: Gates,
     pub metrics: crate::metrics::Metrics,
     keys: RwLock<Arc<KeyRing>>,
 }
@@ -34,17 +35,16 @@ impl AppState {
             keys::ensure_signer(conn, config.signing_alg)?;
             keys::load(conn)?
         };
+        let hasher = SecretHasher::new(config.bcrypt_cost);
         Ok(Self {
-            hasher: SecretHasher::new(config.bcrypt_cost),
             sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
             token_throttle: Throttle::new(20, std::time::Duration::from_secs(5 * 60)),
-            // Two verifications in flight per address: whoever else asks waits behind at most
-            // two of a flooder's bcrypts (about 0.7 s at cost 12).
-            address_throttle: Throttle::with_in_flight(
-                100,
-                2,
-                std::time::Duration::from_secs(5 * 60),
-            ),
+            address_throttle: Throttle::new(100, std::time::Duration::from_secs(5 * 60)),
+            // One address holds at most half the bcrypt slots (at least one) and may queue
+            // eight more: whoever else asks finds the other half free, or waits behind at most
+            // one of a flooder's bcrypts per slot (about 0.3 s at cost 12).
+            address_gates: Gates::new((hasher.slots() / 2).max(1), 8),
+            hasher,
             metrics: Default::default(),
             config,
             pool,

@@ -8,8 +8,10 @@
 //! timer) drops keys whose window has passed.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Beyond this many keys the oldest windows are pruned at once, whatever the timer does.
 const MAX_KEYS: usize = 100_000;
@@ -233,5 +235,126 @@ mod tests {
     fn keys_are_fixed_size_whatever_they_name() {
         assert_eq!(key(&[&"x".repeat(10_000)]).len(), 16);
         assert_ne!(key(&["ab", "c"]), key(&["a", "bc"]));
+    }
+}
+
+/// Per-key gates for slow work: at most `per_key` of one key's verifications run at once; up
+/// to `max_waiting` more wait their turn, and beyond that the caller is refused. One address
+/// then holds at most `per_key` places in the shared bcrypt queue, so a flood from it cannot
+/// crowd out everyone else, while an honest burst from one address (workers behind one NAT)
+/// only waits.
+pub struct Gates {
+    per_key: usize,
+    max_waiting: usize,
+    map: Mutex<HashMap<Key, Arc<Gate>>>,
+}
+
+struct Gate {
+    passes: Arc<Semaphore>,
+    /// Callers at this gate: waiting or passing.
+    present: AtomicUsize,
+}
+
+/// A place at a gate; dropping it frees the place (and forgets the gate when nobody is left).
+pub struct GatePass<'a> {
+    gates: &'a Gates,
+    key: Key,
+    gate: Arc<Gate>,
+    /// `None` while still waiting (a caller who gives up waiting leaves through Drop too).
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Gates {
+    pub fn new(per_key: usize, max_waiting: usize) -> Self {
+        Self {
+            per_key: per_key.max(1),
+            max_waiting,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a place at `key`'s gate; `Err(())` at once when too many already wait.
+    pub async fn enter(&self, key: Key) -> Result<GatePass<'_>, ()> {
+        let gate = {
+            let mut map = self.map.lock().map_err(|_| ())?;
+            let gate = map.entry(key).or_insert_with(|| {
+                Arc::new(Gate {
+                    passes: Arc::new(Semaphore::new(self.per_key)),
+                    present: AtomicUsize::new(0),
+                })
+            });
+            if gate.present.load(Ordering::Acquire) >= self.per_key + self.max_waiting {
+                return Err(());
+            }
+            gate.present.fetch_add(1, Ordering::AcqRel);
+            Arc::clone(gate)
+        };
+        let mut pass = GatePass {
+            gates: self,
+            key,
+            permit: None,
+            gate,
+        };
+        let permit = Arc::clone(&pass.gate.passes)
+            .acquire_owned()
+            .await
+            .map_err(|_| ())?;
+        pass.permit = Some(permit);
+        Ok(pass)
+    }
+
+    fn leave(&self, key: &Key, gate: &Gate) {
+        if let Ok(mut map) = self.map.lock()
+            && gate.present.fetch_sub(1, Ordering::AcqRel) == 1
+        {
+            map.remove(key);
+        }
+    }
+
+    /// How many keys have a gate now (for tests).
+    pub fn len(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        self.permit.take();
+        self.gates.leave(&self.key, &self.gate);
+    }
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_key_waits_its_turn_and_too_many_are_refused() {
+        let gates = Gates::new(2, 1);
+        let k = key(&["10.0.0.1"]);
+        let a = gates.enter(k).await.unwrap();
+        let b = gates.enter(k).await.unwrap();
+        let wait = std::time::Duration::from_millis(30);
+        // A third waits its turn (and leaves when it gives up); with one waiting, a fourth is
+        // refused at once.
+        assert!(tokio::time::timeout(wait, gates.enter(k)).await.is_err());
+        drop(b);
+        let c = gates.enter(k).await.unwrap();
+        let waiting = gates.enter(k);
+        tokio::pin!(waiting);
+        assert!(tokio::time::timeout(wait, &mut waiting).await.is_err());
+        assert!(gates.enter(k).await.is_err(), "too many waiting");
+        assert!(
+            gates.enter(key(&["10.0.0.2"])).await.is_ok(),
+            "other keys pass"
+        );
+        drop(a);
+        let d = waiting.await.unwrap();
+        drop((c, d));
+        assert!(gates.is_empty(), "a gate nobody uses is forgotten");
     }
 }

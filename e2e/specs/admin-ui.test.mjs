@@ -345,3 +345,71 @@ test('readable at 360 px', async () => {
   await shot(page, 'new-client-360');
   await page.close();
 });
+
+test('after sign-in the page goes only to the app\'s own pages, never to another site', async () => {
+  const admin = createAdmin(server);
+  for (const next of ['/\\evil.example/', '//evil.example/', 'https://evil.example/', '/administration/../api/v1/session']) {
+    const page = await newPage();
+    await page.goto(`${server.base}/sign-in?next=${encodeURIComponent(next)}`);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Identity Clients' }).waitFor();
+    assert.equal(new URL(page.url()).origin, server.base, `next=${next}`);
+    assert.equal(new URL(page.url()).pathname, '/administration/identity-clients', `next=${next}`);
+    await page.close();
+  }
+});
+
+test('a browser without working crypto gets no generated secret, and is told why', async () => {
+  const admin = createAdmin(server);
+  const page = await newPage();
+  // A browser whose CSPRNG fails: the old code made a secret of zeros then.
+  await page.addInitScript(() => {
+    Crypto.prototype.getRandomValues = () => { throw new Error('no entropy here'); };
+  });
+  await signIn(page, admin, '/administration/identity-clients/new');
+  await page.getByRole('heading', { name: 'New Client' }).waitFor();
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.getByText('This browser cannot make a secure random secret.', { exact: false }).waitFor();
+  assert.equal(await page.getByLabel('Client secret').inputValue(), '', 'no secret was made');
+  await page.close();
+});
+
+test('"Revoke all tokens" ends the client\'s tokens at once, and says so', async () => {
+  const admin = createAdmin(server);
+  const headers = await apiSignIn(server, admin);
+  const secret = 'revoke-ui-secret';
+  remember(secret);
+  const made = await createClient(server, headers, {
+    client_id: 'revoke-ui-client', client_secret: secret, token_duration_minutes: 15, roles: ['payments:read'],
+  });
+  const token = async () => {
+    const res = await fetch(`${server.base}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`revoke-ui-client:${secret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()).access_token;
+  };
+  const active = async (t) => {
+    const res = await fetch(`${server.base}/oauth2/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`revoke-ui-client:${secret}`).toString('base64')}` },
+      body: `token=${encodeURIComponent(t)}`,
+    });
+    return (await res.json()).active;
+  };
+  const before = await token();
+  assert.equal(await active(before), true);
+  const page = await newPage();
+  await signIn(page, admin, `/administration/identity-clients/${made.id}`);
+  await page.getByRole('button', { name: 'Revoke all tokens' }).click();
+  await page.getByText('Every token issued to revoke-ui-client so far no longer works.', { exact: false }).waitFor();
+  await page.getByText('All tokens revoked').first().waitFor();
+  await axe(page, 'client details after revoking tokens');
+  assert.equal(await active(before), false, 'the earlier token is dead');
+  assert.equal(await active(await token()), true, 'a new one works');
+  await page.close();
+});

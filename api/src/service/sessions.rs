@@ -84,6 +84,11 @@ pub async fn sign_in(
         .sign_in_throttle
         .begin(throttle::key(&[&email, &address]))
         .map_err(ApiError::Throttled)?;
+    let _turn = state
+        .address_gates
+        .enter(throttle::key(&[&address]))
+        .await
+        .map_err(|_| ApiError::Throttled(1))?;
     let user = state
         .db(move |c| accounts::find_user_by_email(c, &email))
         .await?;

@@ -23,9 +23,9 @@ pub struct Credentials {
 /// previous one during a rotation's grace period). Unknown, disabled and wrong-secret clients
 /// get the same answer after the same work. A secret verified before costs a memory lookup;
 /// anything that needs bcrypt is first counted against the client ID and address (20 failures
-/// in 5 minutes) and against the address alone (100 failures across all client IDs, at most 2
-/// verifications in flight), so a flood is refused before it costs bcrypt work; a full bcrypt
-/// queue answers 503 at once.
+/// in 5 minutes) and against the address alone (100 failures across all client IDs), so a flood
+/// is refused before it costs bcrypt work; an address holds at most half the bcrypt slots (8
+/// more of its verifications wait, others are refused), and a full queue answers 503 at once.
 pub async fn authenticate(
     state: &AppState,
     credentials: Credentials,
@@ -65,6 +65,11 @@ pub async fn authenticate(
         .begin(throttle::key(&[address]))
         .map_err(throttled)?;
     let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
+    let _turn = state
+        .address_gates
+        .enter(throttle::key(&[address]))
+        .await
+        .map_err(|_| throttled(1))?;
     let busy = |_| {
         OAuthError::new(
             OAuthErrorCode::TemporarilyUnavailable,

@@ -479,9 +479,10 @@ async fn a_flood_from_one_address_leaves_another_callers_first_token_prompt() {
         answers.iter().any(|(s, _)| *s == 429),
         "past its share the flood is refused before bcrypt"
     );
+    // Nothing hangs: an address waits behind at most its own eight queued verifications.
     let slowest = answers.iter().map(|a| a.1).max().unwrap();
     assert!(
-        slowest < Duration::from_secs(5),
+        slowest < Duration::from_secs(20),
         "no flood request queues without end: {slowest:?}"
     );
 }
