@@ -338,7 +338,7 @@ mod gate_tests {
         let k = key(&["10.0.0.1"]);
         let a = gates.enter(k).await.unwrap();
         let b = gates.enter(k).await.unwrap();
-        let wait = std::time::Duration::from_millis(30);
+        let wait = Duration::from_millis(30);
         // A third waits its turn (and leaves when it gives up); with one waiting, a fourth is
         // refused at once.
         assert!(tokio::time::timeout(wait, gates.enter(k)).await.is_err());
