@@ -70,6 +70,7 @@ impl Metrics {
         pool_max: u32,
         bcrypt_waiting: usize,
         bcrypt_slots: usize,
+        bcrypt_runs: u64,
     ) -> String {
         let mut out = String::new();
         describe(
@@ -155,6 +156,13 @@ impl Metrics {
             "bcrypt computations that may run at once.",
         );
         let _ = writeln!(out, "vitesse_bcrypt_slots {bcrypt_slots}");
+        describe(
+            &mut out,
+            "vitesse_bcrypt_verifications_total",
+            "counter",
+            "bcrypt verifications run (typed secrets not yet remembered, passwords, unknown clients).",
+        );
+        let _ = writeln!(out, "vitesse_bcrypt_verifications_total {bcrypt_runs}");
         out
     }
 }

@@ -32,6 +32,7 @@ use vitesse_domain::wire;
     ),
     components(schemas(
         wire::CreateClientRequest, wire::UpdateClientRequest, wire::IdentityClient, wire::IdentityClientList,
+        wire::IdentityClientWithSecret,
         wire::AuditEvent, wire::AuditActor, wire::AuditEventList, wire::RotateSecretRequest,
         wire::ApiRole, wire::ApiRoleList, wire::SignInRequest, wire::Session, wire::Problem,
         vitesse_domain::FieldError,

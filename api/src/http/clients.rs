@@ -11,8 +11,8 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use vitesse_domain::wire::{
-    AuditEventList, CreateClientRequest, IdentityClientList, RotateSecretRequest,
-    UpdateClientRequest,
+    AuditEventList, CreateClientRequest, IdentityClientList, IdentityClientWithSecret,
+    RotateSecretRequest, UpdateClientRequest,
 };
 use vitesse_domain::{
     ClientListQuery, ClientPatch, EventListQuery, IdentityClient, NewClient, SecretRotation,
@@ -23,6 +23,21 @@ fn client_response(mut res: actix_web::HttpResponseBuilder, c: &IdentityClient) 
     res.insert_header((header::ETAG, format!("\"{}\"", c.version)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(c.to_wire(crate::service::now()))
+}
+
+/// The response that made a secret: the client, and the secret when the server generated it —
+/// the one response that ever carries one.
+fn with_secret_response(
+    mut res: actix_web::HttpResponseBuilder,
+    made: service::WithSecret,
+) -> HttpResponse {
+    use secrecy::ExposeSecret;
+    res.insert_header((header::ETAG, format!("\"{}\"", made.client.version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(IdentityClientWithSecret {
+            client: made.client.to_wire(crate::service::now()),
+            client_secret: made.generated.map(|s| s.expose_secret().to_owned()),
+        })
 }
 
 /// The version an `If-Match` names; `*` or no header means "whatever is current".
@@ -67,7 +82,7 @@ pub async fn list(
     post, path = "/api/v1/identity-clients", tag = "Identity clients", operation_id = "createIdentityClient",
     request_body = CreateClientRequest,
     responses(
-        (status = 201, description = "Created", body = vitesse_domain::wire::IdentityClient,
+        (status = 201, description = "Created; with client_secret when the server generated it (shown this once)", body = IdentityClientWithSecret,
             headers(("Location" = String, description = "The new client's URL"), ("ETag" = String, description = "Version for If-Match"))),
         Malformed, NotSignedIn, Forbidden, ClientIdTaken, Invalid,
     ),
@@ -79,13 +94,13 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewClient::from_json(&json_body(&body)?).map_err(ApiError::Validation)?;
-    let client = service::create(&state, &p, new).await?;
+    let made = service::create(&state, &p, new).await?;
     let mut created = HttpResponse::Created();
     created.insert_header((
         header::LOCATION,
-        format!("/api/v1/identity-clients/{}", client.id),
+        format!("/api/v1/identity-clients/{}", made.client.id),
     ));
-    Ok(client_response(created, &client))
+    Ok(with_secret_response(created, made))
 }
 
 /// View one identity client.
@@ -196,7 +211,7 @@ pub async fn events(
     ),
     request_body = RotateSecretRequest,
     responses(
-        (status = 200, description = "The client, with previous_secret_expires_at when a grace period applies", body = vitesse_domain::wire::IdentityClient,
+        (status = 200, description = "The client, with previous_secret_expires_at when a grace period applies, and client_secret when the server generated it (shown this once)", body = IdentityClientWithSecret,
             headers(("ETag" = String, description = "The new version"))),
         Malformed, NotSignedIn, Forbidden, NotFound, Stale, Invalid,
     ),
@@ -210,9 +225,9 @@ pub async fn rotate_secret(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let rotation = SecretRotation::from_json(&json_body(&body)?).map_err(ApiError::Validation)?;
-    let client =
+    let made =
         service::rotate_secret(&state, &p, id.into_inner(), rotation, if_match(&req)).await?;
-    Ok(client_response(HttpResponse::Ok(), &client))
+    Ok(with_secret_response(HttpResponse::Ok(), made))
 }
 
 /// End every token the client holds, at once and for good: introspection answers inactive and

@@ -20,6 +20,7 @@ pub async fn metrics_only(state: web::Data<AppState>) -> HttpResponse {
         state.pool.max_size(),
         state.hasher.waiting(),
         state.hasher.slots(),
+        state.hasher.runs(),
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -49,8 +49,45 @@ pub struct SecretHasher {
     slot_count: usize,
     /// verifications waiting for a slot (the bcrypt queue depth)
     waiting: AtomicUsize,
+    /// bcrypt verifications run since start
+    runs: AtomicU64,
     /// verified when the client is unknown, so the answer takes as long as a wrong secret
     dummy_hash: String,
+}
+
+/// How a generated secret's verifier is stored: `sha256$` and the hex digest. A random 256-bit
+/// secret needs no slow hash: nobody can guess it, and no digest can be turned back into it.
+const GENERATED_SCHEME: &str = "sha256$";
+
+/// The stored verifier of a server-generated secret.
+pub fn generated_verifier(secret: &str) -> String {
+    let d = crate::digest::sha256(&[b"vitesse-generated\0", secret.as_bytes()]);
+    let mut s = String::with_capacity(GENERATED_SCHEME.len() + 64);
+    s.push_str(GENERATED_SCHEME);
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Whether a stored verifier is a generated secret's (else it is a bcrypt hash).
+pub fn is_generated_verifier(stored: &str) -> bool {
+    stored.starts_with(GENERATED_SCHEME)
+}
+
+/// Checks a generated secret against its stored verifier: one digest and a constant-time
+/// comparison, the same on every instance and right after a restart. With `stored = None`
+/// (unknown client, or a client whose secret was typed) the same work is done and the answer
+/// is false.
+pub fn verify_generated(secret: &str, stored: Option<&str>) -> bool {
+    let computed = generated_verifier(secret);
+    match stored.filter(|s| is_generated_verifier(s) && s.len() == computed.len()) {
+        Some(s) => openssl::memcmp::eq(s.as_bytes(), computed.as_bytes()),
+        None => {
+            let _ = openssl::memcmp::eq(computed.as_bytes(), computed.as_bytes());
+            false
+        }
+    }
 }
 
 fn digest(secret: &str) -> [u8; 32] {
@@ -80,12 +117,18 @@ impl SecretHasher {
             started: Instant::now(),
             slot_count: slots,
             waiting: AtomicUsize::new(0),
+            runs: AtomicU64::new(0),
             dummy_hash,
         }
     }
 
     pub fn slots(&self) -> usize {
         self.slot_count
+    }
+
+    /// bcrypt verifications run since start.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
     }
 
     pub fn waiting(&self) -> usize {
@@ -187,6 +230,7 @@ impl SecretHasher {
         let pre = prehash(&d);
         let ok = {
             let slot = self.slot().await;
+            self.runs.fetch_add(1, Ordering::Relaxed);
             let began = Instant::now();
             let ok =
                 tokio::task::spawn_blocking(move || bcrypt::verify(pre, &target).unwrap_or(false))
@@ -243,6 +287,18 @@ mod tests {
         assert_eq!(free(), h.slots() - 1, "the slot rests after a bcrypt");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(free(), h.slots(), "and comes back");
+    }
+
+    #[test]
+    fn generated_secrets_verify_by_digest_alone() {
+        let secret = vitesse_domain::generated_secret::from_random(&[9; 32]);
+        let stored = generated_verifier(&secret);
+        assert!(is_generated_verifier(&stored) && !stored.contains(&secret));
+        assert!(verify_generated(&secret, Some(&stored)));
+        let other = vitesse_domain::generated_secret::from_random(&[8; 32]);
+        assert!(!verify_generated(&other, Some(&stored)));
+        assert!(!verify_generated(&secret, None));
+        assert!(!verify_generated(&secret, Some("$2b$04$notadigest")));
     }
 
     #[tokio::test]

@@ -4,17 +4,19 @@
 use super::now;
 use super::principal::Principal;
 use crate::error::ApiError;
+use crate::oauth::secrets;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::clients as client_store;
 use crate::store::write_tx;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use vitesse_domain::wire::AuditEvent;
 use vitesse_domain::{
     ClientChanges, ClientListQuery, ClientPatch, EventListQuery, IdentityClient, NewClient,
-    SecretHash, SecretRotation,
+    NewSecret, SecretHash, SecretRotation, generated_secret,
 };
 
 /// One page of a list, and where the next one starts.
@@ -80,15 +82,23 @@ pub async fn get(state: &AppState, p: &Principal, id: String) -> Result<Identity
         .await?)
 }
 
-/// Creates a client, enabled at once. The secret is hashed here and never kept otherwise.
+/// A client, and the secret the server generated for it in this request (if it did): the only
+/// time that secret exists outside the caller's hands.
+pub struct WithSecret {
+    pub client: IdentityClient,
+    pub generated: Option<SecretString>,
+}
+
+/// Creates a client, enabled at once. A typed secret is hashed here (bcrypt); a generated one
+/// is made here and kept only as its digest. Neither is kept otherwise.
 pub async fn create(
     state: &AppState,
     p: &Principal,
     new: NewClient,
-) -> Result<IdentityClient, ApiError> {
+) -> Result<WithSecret, ApiError> {
     p.require_identity_client_manager()?;
     p.require_may_grant(&new.roles)?;
-    let hash = hash_secret(state, new.client_secret.expose()).await?;
+    let (hash, generated) = make_secret(state, &new.client_secret).await?;
     let (actor, account) = (p.actor(), p.account_id.clone());
     Ok(state
         .db(move |c| {
@@ -117,7 +127,8 @@ pub async fn create(
                 Ok(client)
             })
         })
-        .await?)
+        .await
+        .map(|client| WithSecret { client, generated })?)
 }
 
 /// An edit (merge patch). A secret replaced by an edit stops working at once; see
@@ -165,14 +176,33 @@ pub async fn rotate_secret(
     id: String,
     rotation: SecretRotation,
     expected_version: Option<i32>,
-) -> Result<IdentityClient, ApiError> {
+) -> Result<WithSecret, ApiError> {
     p.require_identity_client_manager()?;
-    let hash = hash_secret(state, rotation.client_secret.expose()).await?;
+    let (hash, generated) = make_secret(state, &rotation.client_secret).await?;
     let grace = chrono::Duration::minutes(rotation.previous_secret_grace_minutes);
-    edit(state, p, id, expected_version, true, move |client, at| {
+    let client = edit(state, p, id, expected_version, true, move |client, at| {
         client.secret.replace(hash, Some(grace), at);
     })
-    .await
+    .await?;
+    Ok(WithSecret { client, generated })
+}
+
+/// The stored verifier of a new secret, and the secret itself when the server generated it
+/// (256 bits from the OS's CSPRNG, in the form secret scanners recognise).
+async fn make_secret(
+    state: &AppState,
+    secret: &NewSecret,
+) -> Result<(SecretHash, Option<SecretString>), ApiError> {
+    match secret {
+        NewSecret::Typed(typed) => Ok((hash_secret(state, typed.expose()).await?, None)),
+        NewSecret::Generate => {
+            let mut random = [0u8; generated_secret::RANDOM_BYTES];
+            openssl::rand::rand_bytes(&mut random).map_err(ApiError::internal)?;
+            let secret = generated_secret::from_random(&random);
+            let verifier = SecretHash::new(secrets::generated_verifier(&secret));
+            Ok((verifier, Some(SecretString::from(secret))))
+        }
+    }
 }
 
 /// Ends every token the client holds, at once and for good (on every instance: introspection

@@ -5,13 +5,14 @@ use super::now;
 use super::principal::{Caller, Principal};
 use crate::error::{ApiError, OAuthError, OAuthErrorCode};
 use crate::oauth::access_token::{self, ClaimsToSign, VerifiedClaims};
+use crate::oauth::secrets;
 use crate::state::AppState;
 use crate::store::accounts::{self, Account};
 use crate::store::clients as client_store;
 use crate::store::{StoreError, revocations};
 use crate::throttle;
 use std::sync::Arc;
-use vitesse_domain::{ClientId, IdentityClient, Scope};
+use vitesse_domain::{ClientId, IdentityClient, Scope, generated_secret};
 
 /// What a client presents to authenticate (RFC 6749 §2.3.1), by either method.
 pub struct Credentials {
@@ -48,10 +49,25 @@ pub async fn authenticate(
     let at = now();
     // With the account's identity clients switched off, its clients get no tokens.
     let usable = |c: &IdentityClient, feature_on: bool| c.enabled && feature_on;
-    if let Some((c, feature_on)) = &found
-        && c.secret
-            .accepted_at(at)
-            .any(|stored| state.hasher.remembered(&secret, stored.as_str()))
+    // The presented secret's form picks the path, whatever the client: a generated secret is
+    // checked by digest (instant), anything else by bcrypt. Each can only ever match a verifier
+    // of its own kind, and an unknown client costs the same as a known one on either path.
+    let generated = generated_secret::is_generated(&secret);
+    let verifiers: Vec<&str> = found
+        .as_ref()
+        .map(|(c, _)| {
+            c.secret
+                .accepted_at(at)
+                .map(|h| h.as_str())
+                .filter(|h| secrets::is_generated_verifier(h) == generated)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !generated
+        && verifiers
+            .iter()
+            .any(|stored| state.hasher.remembered(&secret, stored))
+        && let Some((c, feature_on)) = &found
     {
         return if usable(c, *feature_on) {
             state.token_throttle.forgive(&pair);
@@ -65,42 +81,48 @@ pub async fn authenticate(
         .begin(throttle::key(&[address]))
         .map_err(throttled)?;
     let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
-    let _turn = state
-        .address_gates
-        .enter(throttle::key(&[address]))
-        .await
-        .map_err(|_| throttled(1))?;
-    let busy = |_| {
-        OAuthError::new(
-            OAuthErrorCode::TemporarilyUnavailable,
-            "Too many verifications are waiting; try again shortly",
-        )
-        .with_retry_after(1)
-    };
-    let mut verified = false;
-    match &found {
-        // The same work as a wrong secret: unknown IDs cannot be told apart by timing.
-        None => {
+    let verified = if generated {
+        match verifiers.as_slice() {
+            [] => secrets::verify_generated(&secret, None),
+            many => many
+                .iter()
+                .any(|stored| secrets::verify_generated(&secret, Some(stored))),
+        }
+    } else {
+        let _turn = state
+            .address_gates
+            .enter(throttle::key(&[address]))
+            .await
+            .map_err(|_| throttled(1))?;
+        let busy = |_| {
+            OAuthError::new(
+                OAuthErrorCode::TemporarilyUnavailable,
+                "Too many verifications are waiting; try again shortly",
+            )
+            .with_retry_after(1)
+        };
+        let mut verified = false;
+        if verifiers.is_empty() {
+            // The same work as a wrong secret: unknown IDs cannot be told apart by timing.
             state
                 .hasher
                 .verify(&secret, None, true)
                 .await
                 .map_err(busy)?;
         }
-        Some((c, _)) => {
-            for stored in c.secret.accepted_at(at) {
-                if state
-                    .hasher
-                    .verify(&secret, Some(stored.as_str()), true)
-                    .await
-                    .map_err(busy)?
-                {
-                    verified = true;
-                    break;
-                }
+        for stored in &verifiers {
+            if state
+                .hasher
+                .verify(&secret, Some(stored), true)
+                .await
+                .map_err(busy)?
+            {
+                verified = true;
+                break;
             }
         }
-    }
+        verified
+    };
     match found {
         Some((c, feature_on)) if verified && usable(&c, feature_on) => {
             by_pair.succeeded();

@@ -176,3 +176,120 @@ async fn secrets_longer_than_72_bytes_stay_significant(b: Backend) {
         .await;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
 }
+
+on_both_backends!(generated_secrets_are_shown_once_and_work_at_once_everywhere);
+
+/// The server generates the secret on request: it is in that one response only, has the
+/// scanner-friendly form, and a second instance that never saw it — fresh, nothing remembered —
+/// verifies it at once, without bcrypt. Rotation can generate too.
+async fn generated_secrets_are_shown_once_and_work_at_once_everywhere(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let mut body = valid_client("generated-client");
+    body.as_object_mut().unwrap().remove("client_secret");
+    body["generate_secret"] = json!(true);
+    let res = app.create_client(&admin, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = json(res).await;
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("vsk_") && secret.len() == 53, "{secret}");
+    assert!(vitesse_domain::generated_secret::is_generated(&secret));
+
+    // No other response carries it.
+    let path = path_of(&created);
+    for url in [
+        path.clone(),
+        "/api/v1/identity-clients".into(),
+        format!("{path}/events"),
+    ] {
+        let text = admin
+            .get(app.url(&url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!text.contains(&secret), "{url} shows the secret");
+        assert!(!text.contains("client_secret\":\"vsk_"), "{url}");
+    }
+    let edited = admin
+        .patch(app.url(&path))
+        .json(&json!({"name": "Renamed"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!edited.contains(&secret) && !edited.contains("\"client_secret\""));
+
+    // A second instance on the same database, which never verified anything.
+    let other = spawn_app_on(&app.database_url).await;
+    let bcrypt_runs = |app: &TestApp| {
+        let url = app.url("/metrics");
+        async move {
+            let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("vitesse_bcrypt_verifications_total "))
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        }
+    };
+    let res = other
+        .token(&GRANT, Some(("generated-client", &secret)))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        bcrypt_runs(&other).await,
+        0,
+        "no bcrypt for a generated secret"
+    );
+
+    // Rotation generates a new one; the old one stops (no grace asked for).
+    let res = admin
+        .post(app.url(&format!("{path}/secret")))
+        .json(&json!({"generate_secret": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let rotated = json(res).await["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(rotated, secret);
+    assert_eq!(
+        other
+            .token(&GRANT, Some(("generated-client", &secret)))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        other
+            .token(&GRANT, Some(("generated-client", &rotated)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(bcrypt_runs(&other).await, 0);
+
+    // The prefix is the server's: a typed secret cannot take it; and one of the two, not both.
+    let mut typed = valid_client("typed-lookalike");
+    typed["client_secret"] = json!(rotated);
+    let res = app.create_client(&admin, &typed).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(res).await["errors"][0]["field"], "client_secret");
+    let mut both = valid_client("both-client");
+    both["generate_secret"] = json!(true);
+    let res = app.create_client(&admin, &both).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(res).await["errors"][0]["field"], "generate_secret");
+    // A typed secret's create response carries no secret at all.
+    let res = app
+        .create_client(&admin, &valid_client("typed-client"))
+        .await;
+    assert!(json(res).await.get("client_secret").is_none());
+}

@@ -26,6 +26,22 @@ impl ClientSecret {
         Ok(Self(SecretString::from(s)))
     }
 
+    pub const GENERATED_PREFIX_RULE: &'static str =
+        "Client secret must not start with vsk_: that prefix marks secrets the server generates";
+
+    /// A secret a person chose: the seed's rules, and not in the form of a generated one (so
+    /// the token service can tell the two apart by their form alone).
+    pub fn parse_typed(s: &str) -> Result<Self, FieldError> {
+        let secret = Self::parse(s)?;
+        if s.starts_with(crate::generated_secret::PREFIX) {
+            return Err(FieldError::new(
+                Field::ClientSecret,
+                Self::GENERATED_PREFIX_RULE,
+            ));
+        }
+        Ok(secret)
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }

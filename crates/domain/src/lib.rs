@@ -7,6 +7,7 @@ mod client_name;
 mod client_secret;
 mod description;
 mod error;
+pub mod generated_secret;
 mod identity_client;
 pub mod listing;
 pub mod return_path;
@@ -17,7 +18,9 @@ mod text;
 mod token_duration;
 pub mod wire;
 
-pub use client::{ClientPatch, NewClient, SecretRotation, refuse_unknown_members};
+pub use client::{
+    ClientPatch, GENERATE_SECRET, NewClient, NewSecret, SecretRotation, refuse_unknown_members,
+};
 pub use client_id::ClientId;
 pub use client_name::ClientName;
 pub use client_secret::ClientSecret;

@@ -52,7 +52,7 @@ fn secret_builder(description: &str) -> ObjectBuilder {
 pub fn client_secret() -> RefOr<Schema> {
     done(
         secret_builder(
-            "Used with the client ID to authenticate. Stored as a hash; cannot be viewed after creation.",
+            "Used with the client ID to authenticate. Stored as a hash; cannot be viewed after creation. Leave it out to send generate_secret instead.",
         )
         .examples([json!("correct-horse-battery")]),
     )

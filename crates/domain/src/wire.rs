@@ -15,8 +15,14 @@ use utoipa::ToSchema;
 pub struct CreateClientRequest {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::client_id))]
     pub client_id: String,
+    /// A secret you choose; or leave it out and send `generate_secret: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::client_secret))]
-    pub client_secret: String,
+    pub client_secret: Option<String>,
+    /// `true`: the server generates the secret (256 random bits, recognisable by secret
+    /// scanners, verified instantly) and returns it in this response only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_secret: Option<bool>,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::name))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -58,14 +64,32 @@ pub struct IdentityClient {
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
+/// A client as the response that made its secret shows it: with `client_secret` when the
+/// server generated it. No other response ever carries a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IdentityClientWithSecret {
+    #[serde(flatten)]
+    pub client: IdentityClient,
+    /// The generated secret: store it now, it is never shown again. Absent when you chose it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "vsk_3q2Y6e1rWm0sJxkS5Y0n7f9v8uHc4tA2bL6dE1gR9wPk2ZQxN"))]
+    pub client_secret: Option<String>,
+}
+
 /// Sets a new secret. The previous one may keep working for a grace period so that
 /// deployments can switch over without downtime; at most one previous secret is kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RotateSecretRequest {
+    /// A secret you choose; or leave it out and send `generate_secret: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::new_secret))]
-    pub client_secret: String,
+    pub client_secret: Option<String>,
+    /// `true`: the server generates the new secret and returns it in this response only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_secret: Option<bool>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::grace_minutes))]
     pub previous_secret_grace_minutes: i64,

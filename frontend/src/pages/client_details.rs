@@ -108,7 +108,7 @@ pub fn ClientDetails() -> impl IntoView {
     let rotate_error = Signal::derive(move || {
         let s = new_secret.value.get();
         (new_secret.touched.get())
-            .then(|| ClientSecret::parse(&s).err().map(|e| e.message))
+            .then(|| ClientSecret::parse_typed(&s).err().map(|e| e.message))
             .flatten()
     });
     let rotate = Action::new_local(move |req: &RotateSecretRequest| {
@@ -142,7 +142,8 @@ pub fn ClientDetails() -> impl IntoView {
             return;
         }
         rotate.dispatch_local(RotateSecretRequest {
-            client_secret: new_secret.value.get_untracked(),
+            client_secret: Some(new_secret.value.get_untracked()),
+            generate_secret: None,
             previous_secret_grace_minutes: grace.get_untracked().parse().unwrap_or(0),
         });
     };

@@ -108,7 +108,7 @@ impl ClientForm {
                 if self.secret_optional && s.is_empty() {
                     None
                 } else {
-                    ClientSecret::parse(&s).err()
+                    ClientSecret::parse_typed(&s).err()
                 }
             }
             Field::Name => ClientName::parse_optional(Some(&self.name.value.get())).err(),
@@ -166,7 +166,8 @@ impl ClientForm {
     fn create_request(&self) -> CreateClientRequest {
         CreateClientRequest {
             client_id: self.client_id.value.get_untracked(),
-            client_secret: self.secret.value.get_untracked(),
+            client_secret: Some(self.secret.value.get_untracked()),
+            generate_secret: None,
             name: Self::optional(self.name),
             description: Self::optional(self.description),
             token_duration_minutes: self.minutes(),
