@@ -6,10 +6,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use lru::LruCache;
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 const REMEMBERED_MAX: usize = 50_000;
@@ -51,6 +53,9 @@ pub struct SecretHasher {
     waiting: AtomicUsize,
     /// bcrypt verifications run since start
     runs: AtomicU64,
+    /// verifications running now, by (stored hash, secret digest): a request for the same
+    /// credentials waits for that answer instead of running bcrypt again
+    in_flight: Mutex<HashMap<(String, [u8; 32]), watch::Receiver<Option<bool>>>>,
     /// verified when the client is unknown, so the answer takes as long as a wrong secret
     dummy_hash: String,
 }
@@ -118,6 +123,7 @@ impl SecretHasher {
             slot_count: slots,
             waiting: AtomicUsize::new(0),
             runs: AtomicU64::new(0),
+            in_flight: Mutex::new(HashMap::new()),
             dummy_hash,
         }
     }
@@ -209,6 +215,16 @@ impl SecretHasher {
         hit
     }
 
+    /// The answer of a verification of the same secret against `stored` that is running now
+    /// (workers of one client asking at once after a restart): `None` when none runs, or it was
+    /// abandoned. Waiting for it costs no bcrypt.
+    pub async fn join_in_flight(&self, secret: &str, stored: &str) -> Option<bool> {
+        let key = (stored.to_owned(), digest(secret));
+        let mut rx = self.in_flight.lock().ok()?.get(&key)?.clone();
+        let answer = rx.wait_for(Option::is_some).await.ok()?;
+        *answer
+    }
+
     /// Verifies `secret` against `stored` with bcrypt (remembering a success when `remember`).
     /// With `stored = None` (unknown client or user) the dummy hash is verified instead and the
     /// answer is always false: the same work as a wrong secret. `Err(Busy)` at once when the
@@ -226,6 +242,30 @@ impl SecretHasher {
             return Err(Busy);
         }
         let d = digest(secret);
+        // Others asking with the same credentials meanwhile wait for this answer.
+        let announced = match stored {
+            Some(stored) if remember => {
+                let key = (stored.to_owned(), d);
+                let (tx, rx) = watch::channel(None);
+                let mut map = self.in_flight.lock().map_err(|_| Busy)?;
+                if let Some(running) = map.get(&key).cloned() {
+                    drop(map);
+                    let mut rx = running;
+                    if let Ok(answer) = rx.wait_for(Option::is_some).await {
+                        return Ok(answer.unwrap_or(false));
+                    }
+                    None
+                } else {
+                    map.insert(key.clone(), rx);
+                    Some(InFlight {
+                        map: &self.in_flight,
+                        key,
+                        tx,
+                    })
+                }
+            }
+            _ => None,
+        };
         let target = stored.unwrap_or(&self.dummy_hash).to_owned();
         let pre = prehash(&d);
         let ok = {
@@ -244,7 +284,25 @@ impl SecretHasher {
             // Bounded: the least recently used entry goes, costing one bcrypt for its client later.
             m.put(stored.to_owned(), d);
         }
+        if let Some(announced) = announced {
+            let _ = announced.tx.send(Some(ok));
+        }
         Ok(ok)
+    }
+}
+
+/// A verification others may wait for; leaving (done or abandoned) takes it off the list.
+struct InFlight<'a> {
+    map: &'a Mutex<HashMap<(String, [u8; 32]), watch::Receiver<Option<bool>>>>,
+    key: (String, [u8; 32]),
+    tx: watch::Sender<Option<bool>>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(&self.key);
+        }
     }
 }
 
@@ -299,6 +357,25 @@ mod tests {
         assert!(!verify_generated(&other, Some(&stored)));
         assert!(!verify_generated(&secret, None));
         assert!(!verify_generated(&secret, Some("$2b$04$notadigest")));
+    }
+
+    #[tokio::test]
+    async fn concurrent_verifications_of_the_same_secret_share_one_bcrypt() {
+        let h = SecretHasher::new(4);
+        let stored = h.hash("burst secret").await.unwrap();
+        let before = h.runs();
+        let answers = futures_util::future::join_all(
+            (0..16).map(|_| h.verify("burst secret", Some(&stored), true)),
+        )
+        .await;
+        assert!(answers.iter().all(|a| *a == Ok(true)));
+        assert_eq!(h.runs() - before, 1, "one bcrypt for sixteen requests");
+        let wrong = futures_util::future::join_all(
+            (0..4).map(|_| h.verify("wrong secret", Some(&stored), true)),
+        )
+        .await;
+        assert!(wrong.iter().all(|a| *a == Ok(false)));
+        assert!(h.in_flight.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

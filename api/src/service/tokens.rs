@@ -76,6 +76,20 @@ pub async fn authenticate(
             Err(OAuthError::invalid_client())
         };
     }
+    // Workers of one client asking at once (after a restart, say) share one verification: a
+    // request whose credentials are being verified right now waits for that answer, taking no
+    // bcrypt, gate or throttle place of its own.
+    if !generated && let Some((c, feature_on)) = &found {
+        for stored in &verifiers {
+            if state.hasher.join_in_flight(&secret, stored).await == Some(true) {
+                return if usable(c, *feature_on) {
+                    Ok(c.clone())
+                } else {
+                    Err(OAuthError::invalid_client())
+                };
+            }
+        }
+    }
     let by_address = state
         .address_throttle
         .begin(throttle::key(&[address]))

@@ -293,3 +293,41 @@ async fn generated_secrets_are_shown_once_and_work_at_once_everywhere(b: Backend
         .await;
     assert!(json(res).await.get("client_secret").is_none());
 }
+
+on_both_backends!(a_burst_of_first_tokens_for_one_client_costs_one_bcrypt);
+
+/// After a restart, thirty-two workers of one client (one address, one secret) ask at once:
+/// every one gets its token, from a single bcrypt verification.
+async fn a_burst_of_first_tokens_for_one_client_costs_one_bcrypt(b: Backend) {
+    // A bcrypt long enough (cost 10) that the burst arrives while it runs.
+    let app = spawn_app_with(b, |c| c.bcrypt_cost = 10).await;
+    let (admin, _) = app.signed_in_admin().await;
+    create_client_as(&app, &admin, "burst-client").await;
+    let fresh = spawn_app_on(&app.database_url).await;
+    let statuses = futures_util::future::join_all((0..32).map(|_| {
+        let fresh = &fresh;
+        async move {
+            fresh
+                .token(&GRANT, Some(("burst-client", "correct-horse-battery")))
+                .await
+                .status()
+        }
+    }))
+    .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let metrics = reqwest::get(fresh.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "vitesse_bcrypt_verifications_total 1"),
+        "one bcrypt for the burst:\n{metrics}"
+    );
+}
