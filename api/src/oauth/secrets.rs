@@ -55,7 +55,7 @@ pub struct SecretHasher {
     runs: AtomicU64,
     /// verifications running now, by (stored hash, secret digest): a request for the same
     /// credentials waits for that answer instead of running bcrypt again
-    in_flight: Mutex<HashMap<(String, [u8; 32]), watch::Receiver<Option<bool>>>>,
+    in_flight: InFlightMap,
     /// verified when the client is unknown, so the answer takes as long as a wrong secret
     dummy_hash: String,
 }
@@ -247,21 +247,27 @@ impl SecretHasher {
             Some(stored) if remember => {
                 let key = (stored.to_owned(), d);
                 let (tx, rx) = watch::channel(None);
-                let mut map = self.in_flight.lock().map_err(|_| Busy)?;
-                if let Some(running) = map.get(&key).cloned() {
-                    drop(map);
-                    let mut rx = running;
-                    if let Ok(answer) = rx.wait_for(Option::is_some).await {
-                        return Ok(answer.unwrap_or(false));
+                let running = {
+                    let mut map = self.in_flight.lock().map_err(|_| Busy)?;
+                    let running = map.get(&key).cloned();
+                    if running.is_none() {
+                        map.insert(key.clone(), rx);
                     }
-                    None
-                } else {
-                    map.insert(key.clone(), rx);
-                    Some(InFlight {
+                    running
+                };
+                match running {
+                    Some(mut running) => {
+                        if let Ok(answer) = running.wait_for(Option::is_some).await {
+                            return Ok(answer.unwrap_or(false));
+                        }
+                        // Abandoned: verify here, unannounced.
+                        None
+                    }
+                    None => Some(InFlight {
                         map: &self.in_flight,
                         key,
                         tx,
-                    })
+                    }),
                 }
             }
             _ => None,
@@ -291,9 +297,12 @@ impl SecretHasher {
     }
 }
 
+/// Verifications running now, by (stored hash, secret digest), with where their answer comes.
+type InFlightMap = Mutex<HashMap<(String, [u8; 32]), watch::Receiver<Option<bool>>>>;
+
 /// A verification others may wait for; leaving (done or abandoned) takes it off the list.
 struct InFlight<'a> {
-    map: &'a Mutex<HashMap<(String, [u8; 32]), watch::Receiver<Option<bool>>>>,
+    map: &'a InFlightMap,
     key: (String, [u8; 32]),
     tx: watch::Sender<Option<bool>>,
 }
