@@ -25,6 +25,8 @@ pub enum ApiError {
     FeatureDisabled,
     NotFound,
     MethodNotAllowed,
+    /// A body that is not JSON by its `Content-Type`.
+    UnsupportedMediaType,
     Conflict(FieldError),
     PreconditionFailed,
     Throttled(u64),
@@ -62,6 +64,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::FeatureDisabled => 403,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
+            ApiError::UnsupportedMediaType => 415,
             ApiError::Conflict(_) => 409,
             ApiError::PreconditionFailed => 412,
             ApiError::Throttled(_) => 429,
@@ -111,6 +114,12 @@ impl ApiError {
                 pt::MALFORMED,
                 "Method not allowed",
                 Some("See the Allow header for the methods this resource supports.".into()),
+                vec![],
+            ),
+            ApiError::UnsupportedMediaType => (
+                pt::MALFORMED,
+                "Unsupported media type",
+                Some("Send the body as application/json (edits also as application/merge-patch+json).".into()),
                 vec![],
             ),
             ApiError::Conflict(e) => (

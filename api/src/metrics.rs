@@ -1,6 +1,7 @@
 //! Prometheus metrics at /metrics, kept by hand: a few counters and one histogram do not need a
 //! metrics framework.
 
+use crate::error::OAuthErrorCode;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -10,21 +11,11 @@ const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
-/// Why a token request was refused: the RFC 6749 error code.
-pub const REFUSAL_REASONS: [&str; 7] = [
-    "invalid_request",
-    "invalid_client",
-    "invalid_scope",
-    "unsupported_grant_type",
-    "temporarily_unavailable",
-    "server_error",
-    "other",
-];
-
 #[derive(Default)]
 pub struct Metrics {
     tokens_issued: AtomicU64,
-    tokens_refused: [AtomicU64; REFUSAL_REASONS.len()],
+    /// By [`OAuthErrorCode::ALL`]'s order.
+    tokens_refused: [AtomicU64; OAuthErrorCode::ALL.len()],
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -42,11 +33,11 @@ impl Metrics {
         self.observe(took);
     }
 
-    pub fn token_refused(&self, reason: &str, took: Duration) {
-        let i = REFUSAL_REASONS
+    pub fn token_refused(&self, reason: OAuthErrorCode, took: Duration) {
+        let i = OAuthErrorCode::ALL
             .iter()
             .position(|r| *r == reason)
-            .unwrap_or(REFUSAL_REASONS.len() - 1);
+            .unwrap_or_default();
         self.tokens_refused[i].fetch_add(1, Relaxed);
         self.observe(took);
     }
@@ -90,10 +81,11 @@ impl Metrics {
             "counter",
             "Token requests refused, by RFC 6749 error.",
         );
-        for (i, reason) in REFUSAL_REASONS.iter().enumerate() {
+        for (i, reason) in OAuthErrorCode::ALL.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "vitesse_tokens_refused_total{{reason=\"{reason}\"}} {}",
+                "vitesse_tokens_refused_total{{reason=\"{}\"}} {}",
+                reason.as_str(),
                 self.tokens_refused[i].load(Relaxed)
             );
         }

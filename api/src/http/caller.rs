@@ -84,8 +84,19 @@ pub fn check_same_origin(req: &HttpRequest, state: &AppState) -> Result<(), ApiE
             "Cross-site request refused: missing Origin header.",
         ));
     };
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
+    // What the browser addressed: forwarded host and scheme only when a trusted proxy says so.
+    let trusted = req.peer_addr().is_some_and(|a| state.config.trusts(a.ip()));
+    let own = if trusted {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    } else {
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        format!("http://{host}")
+    };
     if origin == own || origin == origin_of(&state.config.issuer) {
         Ok(())
     } else {
@@ -124,13 +135,17 @@ pub fn caller_behind(
     }
     let mut caller = peer;
     // Several headers are one list, in order (RFC 9110 §5.3); read it from the right.
-    let entries: Vec<&str> = headers
+    // Read as bytes: a caller's non-ASCII junk to the left must not hide what the proxy
+    // appended on the right.
+    let entries: Vec<&[u8]> = headers
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
         .collect();
     for entry in entries.iter().rev() {
-        match entry.trim().parse::<IpAddr>() {
+        let parsed = std::str::from_utf8(entry)
+            .ok()
+            .and_then(|e| e.trim().parse::<IpAddr>().ok());
+        match parsed.ok_or(()) {
             Ok(ip) if config.trusts(ip) => caller = ip,
             Ok(ip) => return ip,
             // Garbage where an address should be: believe nothing further left.
@@ -181,6 +196,16 @@ mod tests {
             caller_behind(ip("10.0.0.1"), &forwarded(&["oops, 10.9.9.9"]), &c),
             ip("10.9.9.9"),
             "garbage stops the walk at the last trusted hop"
+        );
+        let mut junk = HeaderMap::new();
+        junk.append(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_bytes(b"\xe9\xe9, 203.0.113.66").unwrap(),
+        );
+        assert_eq!(
+            caller_behind(ip("10.0.0.1"), &junk, &c),
+            ip("203.0.113.66"),
+            "non-ASCII junk on the left does not hide the appended address"
         );
         assert_eq!(
             caller_behind(ip("10.0.0.1"), &HeaderMap::new(), &c),

@@ -3,7 +3,7 @@
 use super::caller::ClientManager;
 use super::respond::json_body;
 use super::responses::{
-    ClientIdTaken, Forbidden, Invalid, Malformed, NotFound, NotSignedIn, Stale,
+    ClientIdTaken, Forbidden, Invalid, Malformed, NotFound, NotJson, NotSignedIn, Stale,
 };
 use crate::error::ApiError;
 use crate::service::clients as service;
@@ -84,16 +84,17 @@ pub async fn list(
     responses(
         (status = 201, description = "Created; with client_secret when the server generated it (shown this once)", body = IdentityClientWithSecret,
             headers(("Location" = String, description = "The new client's URL"), ("ETag" = String, description = "Version for If-Match"))),
-        Malformed, NotSignedIn, Forbidden, ClientIdTaken, Invalid,
+        Malformed, NotSignedIn, Forbidden, ClientIdTaken, NotJson, Invalid,
     ),
     security(("session" = []), ("bearer" = []))
 )]
 pub async fn create(
     ClientManager(p): ClientManager,
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewClient::from_json(&json_body(&body)?).map_err(ApiError::Validation)?;
+    let new = NewClient::from_json(&json_body(&req, &body)?).map_err(ApiError::Validation)?;
     let made = service::create(&state, &p, new).await?;
     let mut created = HttpResponse::Created();
     created.insert_header((
@@ -135,7 +136,7 @@ pub async fn get(
     responses(
         (status = 200, description = "The edited client", body = vitesse_domain::wire::IdentityClient,
             headers(("ETag" = String, description = "The new version"))),
-        Malformed, NotSignedIn, Forbidden, NotFound, ClientIdTaken, Stale, Invalid,
+        Malformed, NotSignedIn, Forbidden, NotFound, ClientIdTaken, Stale, NotJson, Invalid,
     ),
     security(("session" = []), ("bearer" = []))
 )]
@@ -146,7 +147,7 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = ClientPatch::from_json(&json_body(&body)?).map_err(ApiError::Validation)?;
+    let patch = ClientPatch::from_json(&json_body(&req, &body)?).map_err(ApiError::Validation)?;
     let client = service::update(&state, &p, id.into_inner(), patch, if_match(&req)).await?;
     Ok(client_response(HttpResponse::Ok(), &client))
 }
@@ -213,7 +214,7 @@ pub async fn events(
     responses(
         (status = 200, description = "The client, with previous_secret_expires_at when a grace period applies, and client_secret when the server generated it (shown this once)", body = IdentityClientWithSecret,
             headers(("ETag" = String, description = "The new version"))),
-        Malformed, NotSignedIn, Forbidden, NotFound, Stale, Invalid,
+        Malformed, NotSignedIn, Forbidden, NotFound, Stale, NotJson, Invalid,
     ),
     security(("session" = []), ("bearer" = []))
 )]
@@ -224,7 +225,8 @@ pub async fn rotate_secret(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let rotation = SecretRotation::from_json(&json_body(&body)?).map_err(ApiError::Validation)?;
+    let rotation =
+        SecretRotation::from_json(&json_body(&req, &body)?).map_err(ApiError::Validation)?;
     let made =
         service::rotate_secret(&state, &p, id.into_inner(), rotation, if_match(&req)).await?;
     Ok(with_secret_response(HttpResponse::Ok(), made))

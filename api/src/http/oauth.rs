@@ -277,9 +277,7 @@ pub async fn token(
     let result = issue(req, &state, payload).await;
     match &result {
         Ok(_) => state.metrics.token_issued(started.elapsed()),
-        Err(e) => state
-            .metrics
-            .token_refused(e.code.as_str(), started.elapsed()),
+        Err(e) => state.metrics.token_refused(e.code, started.elapsed()),
     }
     result
 }

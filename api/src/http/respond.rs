@@ -67,8 +67,22 @@ impl ResponseError for OAuthError {
     }
 }
 
-/// Reads a JSON body: malformed JSON is a 400, a well-formed body with bad members a 422.
-pub fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+/// Reads a JSON body: a `Content-Type` other than JSON is a 415 (so no cross-site form or
+/// "simple" request can carry one), malformed JSON a 400, a well-formed body with bad members
+/// a 422.
+pub fn json_body(req: &actix_web::HttpRequest, body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let json =
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::Malformed(format!("The body is not valid JSON: {e}")))
 }

@@ -26,6 +26,12 @@ pub struct NotFound(Problem);
 #[response(status = 400, content_type = "application/problem+json")]
 pub struct Malformed(Problem);
 
+/// The body's `Content-Type` is not JSON (`application/json`, or `application/merge-patch+json`
+/// for edits).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 415, content_type = "application/problem+json")]
+pub struct NotJson(Problem);
+
 /// The client ID is already in use.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 409, content_type = "application/problem+json")]

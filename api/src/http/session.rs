@@ -2,7 +2,7 @@
 
 use super::caller::{check_same_origin, client_address};
 use super::respond::json_body;
-use super::responses::{Forbidden, Invalid, Malformed, NotSignedIn, Throttled};
+use super::responses::{Forbidden, Invalid, Malformed, NotJson, NotSignedIn, Throttled};
 use crate::error::ApiError;
 use crate::service::principal::Principal;
 use crate::service::sessions;
@@ -23,8 +23,8 @@ fn session_cookie<'a>(state: &AppState, value: String, max_age: CookieDuration) 
 }
 
 /// The sign-in body: exactly `email` and `password`.
-fn sign_in_request(body: &[u8]) -> Result<SignInRequest, ApiError> {
-    let value = json_body(body)?;
+fn sign_in_request(req: &HttpRequest, body: &[u8]) -> Result<SignInRequest, ApiError> {
+    let value = json_body(req, body)?;
     if let Some(obj) = value.as_object() {
         let mut errs = FieldErrors::default();
         refuse_unknown_members(obj, &["email", "password"], &mut errs);
@@ -43,7 +43,7 @@ fn sign_in_request(body: &[u8]) -> Result<SignInRequest, ApiError> {
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = Session),
         (status = 401, description = "Wrong email or password", body = vitesse_domain::wire::Problem, content_type = "application/problem+json"),
-        Malformed, Forbidden, Invalid, Throttled,
+        Malformed, Forbidden, NotJson, Invalid, Throttled,
     ),
     security(())
 )]
@@ -56,7 +56,7 @@ pub async fn sign_in(
     if req.headers().contains_key("origin") {
         check_same_origin(&req, &state)?;
     }
-    let request = sign_in_request(&body)?;
+    let request = sign_in_request(&req, &body)?;
     let (principal, session_id) = sessions::sign_in(&state, request, client_address(&req)).await?;
     let max_age = CookieDuration::seconds(state.config.session_absolute.as_secs() as i64);
     Ok(HttpResponse::Ok()

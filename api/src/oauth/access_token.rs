@@ -44,6 +44,9 @@ pub struct VerifiedClaims {
     pub cgen: i32,
 }
 
+/// The longest lifetime a token of ours can have (the token duration's maximum).
+const MAX_LIFETIME_SECONDS: i64 = vitesse_domain::TokenDuration::MAX * 60;
+
 /// Seconds since the epoch (NumericDate is whole seconds, RFC 7519 §2).
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -66,5 +69,8 @@ pub fn verify(keys: &KeyRing, issuer: &str, audience: &str, token: &str) -> Opti
     let claims: VerifiedClaims =
         serde_json::from_value(serde_json::Value::Object(payload.claims_set().clone())).ok()?;
     let unexpired = claims.exp > unix_now() as i64;
-    (claims.iss == issuer && claims.aud == audience && unexpired).then_some(claims)
+    // No token of ours lives longer than the longest token duration: one that claims to was
+    // not made by this service, whatever key signed it.
+    let plausible = claims.exp - claims.iat <= MAX_LIFETIME_SECONDS;
+    (claims.iss == issuer && claims.aud == audience && unexpired && plausible).then_some(claims)
 }

@@ -148,10 +148,13 @@ pub async fn update(
         Some(s) => Some(hash_secret(state, s.expose()).await?),
         None => None,
     };
-    // Who holds the secret, the client ID or the switch holds the client: automation may touch
-    // them only for clients within its own roles.
-    let guarded =
-        patch.client_secret.is_some() || patch.client_id.is_some() || patch.enabled.is_some();
+    // Who holds the secret, the client ID, the switch or the roles holds the client: automation
+    // may touch them only for clients within its own roles (cutting a client's roles down to
+    // its own first would otherwise open the rest).
+    let guarded = patch.client_secret.is_some()
+        || patch.client_id.is_some()
+        || patch.enabled.is_some()
+        || patch.roles.is_some();
     edit(
         state,
         p,
@@ -296,7 +299,7 @@ fn check_within_roles(
 ) -> Result<(), crate::store::StoreError> {
     match held {
         Some(held) if !client.within_roles(held) => Err(crate::store::StoreError::Refused(
-            "A client may change the secret, client ID, status or tokens of — or delete — only clients whose every role it holds itself.",
+            "A client may change the secret, client ID, roles, status or tokens of — or delete — only clients whose every role it holds itself.",
         )),
         _ => Ok(()),
     }
@@ -313,7 +316,7 @@ async fn hash_secret(state: &AppState, secret: &str) -> Result<SecretHash, ApiEr
 
 /// Reads the client, applies `change`, and when anything changed stores the next version with
 /// its audit events, all in one transaction.
-/// `guarded`: the change touches what holds the client (its secret, client ID, status or
+/// `guarded`: the change touches what holds the client (its secret, client ID, roles, status or
 /// tokens), which automation may change only within its own roles — checked against the row
 /// read inside the transaction, so a concurrent role change cannot slip past it.
 async fn edit(

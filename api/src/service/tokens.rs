@@ -63,30 +63,28 @@ pub async fn authenticate(
                 .collect()
         })
         .unwrap_or_default();
+    // The remembered path serves usable clients only: for a disabled one the answer must cost
+    // what a wrong secret costs, or a leaked secret's holder would learn it is still current.
     if !generated
+        && let Some((c, feature_on)) = &found
+        && usable(c, *feature_on)
         && verifiers
             .iter()
             .any(|stored| state.hasher.remembered(&secret, stored))
-        && let Some((c, feature_on)) = &found
     {
-        return if usable(c, *feature_on) {
-            state.token_throttle.forgive(&pair);
-            Ok(c.clone())
-        } else {
-            Err(OAuthError::invalid_client())
-        };
+        state.token_throttle.forgive(&pair);
+        return Ok(c.clone());
     }
     // Workers of one client asking at once (after a restart, say) share one verification: a
     // request whose credentials are being verified right now waits for that answer, taking no
     // bcrypt, gate or throttle place of its own.
-    if !generated && let Some((c, feature_on)) = &found {
+    if !generated
+        && let Some((c, feature_on)) = &found
+        && usable(c, *feature_on)
+    {
         for stored in &verifiers {
             if state.hasher.join_in_flight(&secret, stored).await == Some(true) {
-                return if usable(c, *feature_on) {
-                    Ok(c.clone())
-                } else {
-                    Err(OAuthError::invalid_client())
-                };
+                return Ok(c.clone());
             }
         }
     }

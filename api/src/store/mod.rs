@@ -131,12 +131,7 @@ impl Manager {
 pub fn connect(url: &str, max_size: u32) -> Result<Pool, StoreError> {
     if Backend::of(url) == Backend::Sqlite {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(e.to_string()))?;
-        }
+        private_sqlite_file(path).map_err(|e| StoreError::Other(e.to_string()))?;
     }
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
@@ -148,6 +143,33 @@ pub fn connect(url: &str, max_size: u32) -> Result<Pool, StoreError> {
     let mut conn = pool.get()?;
     migrate(&mut conn)?;
     Ok(pool)
+}
+
+/// The database holds the signing keys' private parts and every secret's verifier: a new
+/// directory is the owner's alone (0700), and the file is created owner-only (0600) before
+/// SQLite opens it, so its `-wal` and `-shm` (which copy its mode) are too.
+fn private_sqlite_file(path: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let path = std::path::Path::new(path);
+    if path.starts_with(":memory:") || path.to_string_lossy().starts_with("file:") {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
+    }
+    Ok(())
 }
 
 pub fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {

@@ -124,6 +124,14 @@ async fn automation_cannot_take_over_or_switch_off_a_more_powerful_client(b: Bac
             send(api.post(app.url(&format!("{payouts}/revoke-tokens")))).await,
         ),
         ("delete it", send(api.delete(app.url(&payouts))).await),
+        (
+            "cut its roles down to its own (which would open the rest)",
+            send(
+                api.patch(app.url(&payouts))
+                    .json(&json!({"roles": ["identity-clients:manage"]})),
+            )
+            .await,
+        ),
     ] {
         assert_eq!(
             res.status(),
@@ -241,6 +249,22 @@ async fn tokens_never_come_back_to_life(b: Backend) {
     .await;
     assert_eq!(events["items"][0]["action"], "tokens_revoked");
     assert!(active(bearer_of(&app, "manager-bot").await).await);
+
+    // Renamed, and renamed back: still dead.
+    let before_rename = bearer_of(&app, "manager-bot").await;
+    for id in ["manager-bot-2", "manager-bot"] {
+        let res = admin
+            .patch(app.url(&bot))
+            .json(&json!({"client_id": id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert!(
+        !active(before_rename).await,
+        "a rename and back revives nothing"
+    );
 
     // Delete, and make a new client under the same client ID: the old client's token is not its.
     let before_delete = bearer_of(&app, "manager-bot").await;
@@ -488,4 +512,132 @@ async fn metrics_can_move_to_a_listener_of_their_own() {
     assert_eq!(public, StatusCode::NOT_FOUND);
     assert_eq!(private, StatusCode::OK);
     assert!(text.contains("vitesse_tokens_issued_total"), "{text}");
+}
+
+on_both_backends!(a_disabled_client_is_refused_like_a_wrong_secret);
+
+/// The holder of a leaked secret learns nothing from a disabled client: the right secret is
+/// refused like a wrong one, and counted like one.
+async fn a_disabled_client_is_refused_like_a_wrong_secret(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let path = make(&app, &admin, "leaked-client", json!(["payments:read"])).await;
+    bearer_of(&app, "leaked-client").await; // verified once: remembered
+    let res = admin
+        .patch(app.url(&path))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    for _ in 0..20 {
+        let res = token_of(&app, "leaked-client", SECRET).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = token_of(&app, "leaked-client", SECRET).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right secret of a disabled client counts as a failure"
+    );
+}
+
+on_both_backends!(hostile_text_and_forged_headers_change_nothing);
+
+/// Control and text-direction characters in labels, bodies that are not JSON by their type, and
+/// a forged X-Forwarded-Host on a cross-site write: each refused, nothing stored.
+async fn hostile_text_and_forged_headers_change_nothing(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    for name in ["nul\u{0}name", "abc\u{202E}fed"] {
+        let mut body = valid_client("hidden-chars");
+        body["name"] = json!(name);
+        let res = app.create_client(&admin, &body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert_eq!(json(res).await["errors"][0]["field"], "name");
+    }
+    let res = admin
+        .post(app.url("/api/v1/identity-clients"))
+        .header("content-type", "text/plain")
+        .body(valid_client("plain-text").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let res = admin
+        .post(app.url("/api/v1/identity-clients"))
+        .header("origin", "http://evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .header("forwarded", "host=evil.example;proto=http")
+        .json(&valid_client("forged-host"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "forwarded headers from a non-proxy"
+    );
+    let list = json(
+        admin
+            .get(app.url("/api/v1/identity-clients"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["items"], json!([]), "nothing was created");
+}
+
+/// A token that claims a longer life than any of ours can have is refused, even well signed.
+#[actix_web::test]
+async fn a_token_claiming_a_longer_life_than_ours_is_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (admin, who) = app.signed_in_admin().await;
+    let bot = make(
+        &app,
+        &admin,
+        "long-lived-bot",
+        json!(["identity-clients:manage"]),
+    )
+    .await;
+    let pk = bot.rsplit('/').next().unwrap().to_owned();
+    let now = vitesse_api::oauth::access_token::unix_now();
+    let forged = app
+        .state
+        .keys()
+        .sign(&vitesse_api::oauth::access_token::ClaimsToSign {
+            iss: &app.addr,
+            sub: "long-lived-bot",
+            aud: "vitesse-api",
+            iat: now,
+            exp: now + 365 * 24 * 3600,
+            jti: "forged-jti".into(),
+            client_id: "long-lived-bot",
+            scope: "identity-clients:manage",
+            account_id: &who.account_id,
+            cpk: &pk,
+            cgen: 0,
+        })
+        .unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/identity-clients"))
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The SQLite file holds the signing keys: it is the owner's alone, and so are its WAL files.
+#[actix_web::test]
+async fn the_database_file_is_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app(Backend::Sqlite).await;
+    app.signed_in_admin().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", app.database_url);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{path}");
+    }
 }

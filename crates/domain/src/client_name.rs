@@ -11,11 +11,16 @@ impl ClientName {
     pub const MIN: usize = 3;
     pub const MAX: usize = 100;
     pub const LENGTH_RULE: &'static str = "Client name must be 3–100 characters";
+    pub const HIDDEN_RULE: &'static str =
+        "Client name must not contain control or text-direction characters";
 
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let t = s.trim();
         if !within(t, Self::MIN, Self::MAX) {
             return Err(FieldError::new(Field::Name, Self::LENGTH_RULE));
+        }
+        if crate::text::has_hidden_characters(t, false) {
+            return Err(FieldError::new(Field::Name, Self::HIDDEN_RULE));
         }
         Ok(Self(t.to_owned()))
     }

@@ -10,11 +10,16 @@ pub struct Description(String);
 impl Description {
     pub const MAX: usize = 1000;
     pub const LENGTH_RULE: &'static str = "Description must be at most 1000 characters";
+    pub const HIDDEN_RULE: &'static str =
+        "Description must not contain control or text-direction characters (line breaks are fine)";
 
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let t = s.trim();
         if char_len(t) > Self::MAX {
             return Err(FieldError::new(Field::Description, Self::LENGTH_RULE));
+        }
+        if crate::text::has_hidden_characters(t, true) {
+            return Err(FieldError::new(Field::Description, Self::HIDDEN_RULE));
         }
         Ok(Self(t.to_owned()))
     }
@@ -60,5 +65,20 @@ mod tests {
         assert!(Description::parse(&"ü".repeat(1000)).is_ok());
         assert!(Description::parse(&"ü".repeat(1001)).is_err());
         assert_eq!(Description::parse_optional(Some(" ")).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod hidden_tests {
+    use super::*;
+
+    #[test]
+    fn hidden_characters_are_refused_line_breaks_kept() {
+        assert!(Description::parse("line one\nline two\tand a tab").is_ok());
+        assert!(Description::parse("nul \u{0} here").is_err());
+        assert!(Description::parse("abc\u{202E}fed").is_err());
+        assert!(crate::ClientName::parse("abc\u{0}def").is_err());
+        assert!(crate::ClientName::parse("abc\u{2067}def").is_err());
+        assert!(crate::ClientName::parse("Café 東京").is_ok());
     }
 }

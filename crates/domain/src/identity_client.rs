@@ -181,7 +181,9 @@ impl IdentityClient {
     /// Applies an edit's ordinary fields and status. The secret is not here: it arrives as a
     /// hash through [`SecretState::replace`] (an edit's new secret stops the old one at once).
     pub fn apply(&mut self, patch: &ClientPatch) {
-        if let Some(v) = &patch.client_id {
+        if let Some(v) = patch.client_id.as_ref().filter(|v| **v != self.client_id) {
+            // Tokens name the client ID they were issued to; renaming back must not revive them.
+            self.revoke_tokens();
             self.client_id = v.clone();
         }
         if let Some(v) = &patch.name {
@@ -238,9 +240,10 @@ impl IdentityClient {
             edited,
             enabled,
             secret_changed: self.secret != before.secret,
-            // Disabling advances the generation too; that is reported as "disabled".
+            // Disabling and renaming advance the generation too; they are reported as such.
             tokens_revoked: self.token_generation != before.token_generation
-                && enabled != Some(false),
+                && enabled != Some(false)
+                && self.client_id == before.client_id,
         }
     }
 
@@ -437,6 +440,11 @@ mod tests {
         c.revoke_tokens();
         assert!(!c.accepts_token("shop-backend", 1));
         assert!(!c.accepts_token("other-id", 2), "renamed: old tokens stop");
+        // Renamed and renamed back: the old tokens stay dead.
+        let g = c.token_generation;
+        c.apply(&ClientPatch::from_json(&json!({"client_id": "renamed-id"})).unwrap());
+        c.apply(&ClientPatch::from_json(&json!({"client_id": "shop-backend"})).unwrap());
+        assert!(!c.accepts_token("shop-backend", g));
     }
 
     #[test]
