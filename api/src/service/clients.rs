@@ -236,11 +236,7 @@ pub async fn delete(
     Ok(state
         .db(move |c| {
             write_tx(c, |c| {
-                let old = client_store::get(c, &account, &id)?;
-                if expected_version.is_some_and(|v| v != old.version) {
-                    return Err(crate::store::StoreError::Stale);
-                }
-                check_within_roles(&old, held.as_deref())?;
+                let old = writable(c, &account, &id, expected_version, held.as_deref())?;
                 client_store::remove(c, &old.id)?;
                 let changes: Map<String, Value> = old
                     .audited_fields()
@@ -292,6 +288,23 @@ pub async fn events(
     })
 }
 
+/// The client a write starts from, read inside its transaction: still the version the caller
+/// read (If-Match), and within an automation caller's roles (`held`) where that matters.
+fn writable(
+    c: &mut crate::store::AnyConnection,
+    account: &str,
+    id: &str,
+    expected_version: Option<i32>,
+    held: Option<&[String]>,
+) -> Result<IdentityClient, crate::store::StoreError> {
+    let current = client_store::get(c, account, id)?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(crate::store::StoreError::Stale);
+    }
+    check_within_roles(&current, held)?;
+    Ok(current)
+}
+
 /// Automation (`held` is its roles) may take over or switch off only clients within its roles.
 fn check_within_roles(
     client: &IdentityClient,
@@ -335,11 +348,7 @@ async fn edit(
     Ok(state
         .db(move |c| {
             write_tx(c, |c| {
-                let old = client_store::get(c, &account, &id)?;
-                if expected_version.is_some_and(|v| v != old.version) {
-                    return Err(crate::store::StoreError::Stale);
-                }
-                check_within_roles(&old, held.as_deref())?;
+                let old = writable(c, &account, &id, expected_version, held.as_deref())?;
                 let at = now();
                 let mut new = old.clone();
                 change(&mut new, at);

@@ -2,6 +2,7 @@
 //! from our own token service), and the access rules that follow from it.
 
 use crate::error::ApiError;
+use crate::store::accounts::{Account, AdminUser};
 use crate::store::audit::Actor;
 use vitesse_domain::{MANAGE_IDENTITY_CLIENTS_ROLE, RoleSet, user_role};
 
@@ -30,6 +31,21 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A signed-in admin of `account`.
+    pub fn user(user: AdminUser, account: Account, source_ip: Option<String>) -> Self {
+        Principal {
+            caller: Caller::User {
+                user_id: user.id,
+                email: user.email,
+                role: user.role,
+            },
+            account_id: account.id,
+            account_name: account.name,
+            identity_clients_enabled: account.identity_clients_enabled,
+            source_ip,
+        }
+    }
+
     fn role_allows_management(&self) -> bool {
         match &self.caller {
             Caller::User { role, .. } => user_role::may_manage_identity_clients(role),

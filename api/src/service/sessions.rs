@@ -1,7 +1,7 @@
 //! Sign-in sessions: an opaque random id handed to the browser, only its SHA-256 stored, with
 //! idle and absolute expiry; sign-in throttled per email and address.
 
-use super::principal::{Caller, Principal};
+use super::principal::Principal;
 use crate::error::ApiError;
 use crate::service::operator::EMAIL_MAX;
 use crate::state::AppState;
@@ -46,17 +46,7 @@ pub async fn resolve(state: &AppState, session_id: &str) -> Result<Option<Princi
             if at - s.last_seen_at >= chrono::Duration::minutes(1) {
                 accounts::touch_session(c, &id_hash, at)?;
             }
-            Ok(Some(Principal {
-                caller: Caller::User {
-                    user_id: user.id,
-                    email: user.email,
-                    role: user.role,
-                },
-                account_id: account.id,
-                account_name: account.name,
-                identity_clients_enabled: account.identity_clients_enabled,
-                source_ip: None,
-            }))
+            Ok(Some(Principal::user(user, account, None)))
         })
         .await?;
     Ok(found)
@@ -129,17 +119,7 @@ pub async fn sign_in(
             accounts::find_account(c, &account_id)
         })
         .await?;
-    let principal = Principal {
-        caller: Caller::User {
-            user_id: user.id,
-            email: user.email,
-            role: user.role,
-        },
-        account_id: account.id,
-        account_name: account.name,
-        identity_clients_enabled: account.identity_clients_enabled,
-        source_ip: address,
-    };
+    let principal = Principal::user(user, account, address);
     Ok((principal, session_id))
 }
 
