@@ -1,6 +1,6 @@
 //! Accounts (merchants), their admin users and the users' sign-in sessions.
 
-use super::schema::{accounts, admin_users, sessions};
+use super::schema::{accounts, admin_users, identity_clients, sessions};
 use super::{AnyConnection, StoreError, new_id, now};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -49,14 +49,21 @@ pub fn set_identity_clients_enabled(
     account_id: &str,
     enabled: bool,
 ) -> Result<(), StoreError> {
-    let n = diesel::update(accounts::table.find(account_id))
-        .set(accounts::identity_clients_enabled.eq(enabled))
+    super::write_tx(conn, |conn| {
+        let n = diesel::update(accounts::table.find(account_id))
+            .set(accounts::identity_clients_enabled.eq(enabled))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // The token path reads the switch from each client's row: kept in step here.
+        diesel::update(
+            identity_clients::table.filter(identity_clients::account_id.eq(account_id)),
+        )
+        .set(identity_clients::account_enabled.eq(enabled))
         .execute(conn)?;
-    if n == 0 {
-        Err(StoreError::NotFound)
-    } else {
         Ok(())
-    }
+    })
 }
 
 pub fn find_account(conn: &mut AnyConnection, id: &str) -> Result<Account, StoreError> {

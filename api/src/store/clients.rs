@@ -32,6 +32,8 @@ pub struct ClientRow {
     pub previous_secret_hash: Option<String>,
     pub previous_secret_expires_at: Option<NaiveDateTime>,
     pub token_generation: i32,
+    /// The account's identity-client switch, kept in step by `accounts::set_identity_clients_enabled`.
+    pub account_enabled: bool,
 }
 
 impl ClientRow {
@@ -93,6 +95,8 @@ impl ClientRow {
             previous_secret_hash: previous.map(|p| p.hash.as_str().to_owned()),
             previous_secret_expires_at: previous.map(|p| p.valid_until.naive_utc()),
             token_generation: c.token_generation,
+            // Clients are made only while their account's switch is on; `save` never writes it.
+            account_enabled: true,
         }
     }
 }
@@ -279,7 +283,7 @@ pub fn get(
 }
 
 /// The token path's one read: the client's current row by its exact client ID, and whether its
-/// account has identity clients switched on. Runs on the backend's own connection type, whose
+/// account has identity clients switched on (copied onto the row, so this stays one table). Runs on the backend's own connection type, whose
 /// statement cache is keyed by the query's type (through `AnyConnection` diesel rebuilds the
 /// SQL text on every call just to look the statement up).
 pub fn find_by_client_id(
@@ -289,18 +293,20 @@ pub fn find_by_client_id(
     macro_rules! query {
         () => {
             identity_clients::table
-                .inner_join(accounts::table)
                 .filter(identity_clients::client_id.eq(client_id))
-                .select((ClientRow::as_select(), accounts::identity_clients_enabled))
+                .select(ClientRow::as_select())
         };
     }
-    let rows: Vec<(ClientRow, bool)> = match conn {
+    let rows: Vec<ClientRow> = match conn {
         AnyConnection::Sqlite(c) => query!().load(c)?,
         AnyConnection::Postgresql(c) => query!().load(c)?,
     };
     rows.into_iter()
         .next()
-        .map(|(row, enabled)| Ok((row.into_client()?, enabled)))
+        .map(|row| {
+            let feature_on = row.account_enabled;
+            Ok((row.into_client()?, feature_on))
+        })
         .transpose()
 }
 

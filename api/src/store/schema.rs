@@ -60,6 +60,7 @@ diesel::table! {
         previous_secret_hash -> Nullable<Text>,
         previous_secret_expires_at -> Nullable<Timestamp>,
         token_generation -> Integer,
+        account_enabled -> Bool,
     }
 }
 
