@@ -57,11 +57,9 @@ pub fn set_identity_clients_enabled(
             return Err(StoreError::NotFound);
         }
         // The token path reads the switch from each client's row: kept in step here.
-        diesel::update(
-            identity_clients::table.filter(identity_clients::account_id.eq(account_id)),
-        )
-        .set(identity_clients::account_enabled.eq(enabled))
-        .execute(conn)?;
+        diesel::update(identity_clients::table.filter(identity_clients::account_id.eq(account_id)))
+            .set(identity_clients::account_enabled.eq(enabled))
+            .execute(conn)?;
         Ok(())
     })
 }
