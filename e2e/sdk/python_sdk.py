@@ -9,7 +9,12 @@ from vitesse_identity_client.api.identity_clients import (
     list_identity_clients,
     update_identity_client,
 )
-from vitesse_identity_client.models import CreateClientRequest, IdentityClient, UpdateClientRequest
+from vitesse_identity_client.models import (
+    CreateClientRequest,
+    IdentityClient,
+    IdentityClientWithSecret,
+    UpdateClientRequest,
+)
 
 base_url, token = sys.argv[1], sys.argv[2]
 client = AuthenticatedClient(base_url=base_url, token=token, raise_on_unexpected_status=True)
@@ -26,11 +31,25 @@ created = create_identity_client.sync_detailed(
 )
 assert created.status_code == 201, created
 made = created.parsed
-assert isinstance(made, IdentityClient) and made.enabled is True, made
+# The create response is the client, with client_secret only when the server generated it.
+assert isinstance(made, IdentityClientWithSecret) and made.enabled is True, made
+assert not isinstance(made.client_secret, str), "a typed secret is never sent back"
 etag = created.headers["etag"]
 
+generated = create_identity_client.sync(
+    client=client,
+    body=CreateClientRequest(
+        client_id="python-sdk-generated",
+        generate_secret=True,
+        token_duration_minutes=20,
+        roles=["payments:read"],
+    ),
+)
+assert isinstance(generated, IdentityClientWithSecret), generated
+assert generated.client_secret.startswith("vsk_") and len(generated.client_secret) == 53, generated
+
 page = list_identity_clients.sync(client=client, search="python-sdk")
-assert [c.client_id for c in page.items] == ["python-sdk-client"], page
+assert [c.client_id for c in page.items] == ["python-sdk-client", "python-sdk-generated"], page
 
 edited = update_identity_client.sync(
     made.id, client=client, body=UpdateClientRequest(name="Edited by the Python SDK", token_duration_minutes=30), if_match=etag
