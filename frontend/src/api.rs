@@ -7,8 +7,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vitesse_domain::listing::{ClientListQuery, EventListQuery, percent_encode};
 use vitesse_domain::wire::{
-    ApiRoleList, AuditEventList, CreateClientRequest, IdentityClient, IdentityClientList, Problem,
-    RotateSecretRequest, Session, SignInRequest, UpdateClientRequest,
+    ApiRoleList, AuditEventList, CreateClientRequest, IdentityClient, IdentityClientList,
+    IdentityClientWithSecret, Problem, RotateSecretRequest, Session, SignInRequest,
+    UpdateClientRequest,
 };
 
 #[derive(Debug, Clone)]
@@ -97,7 +98,8 @@ pub async fn client(id: &str) -> ApiResult<Versioned<IdentityClient>> {
 }
 
 /// Creates a client; it is enabled at once.
-pub async fn create_client(req: &CreateClientRequest) -> ApiResult<IdentityClient> {
+/// Creates a client; with `generate_secret`, the answer carries the new secret, this once.
+pub async fn create_client(req: &CreateClientRequest) -> ApiResult<IdentityClientWithSecret> {
     body(send_json(Request::post(CLIENTS), req).await?).await
 }
 
@@ -117,7 +119,7 @@ pub async fn rotate_secret(
     id: &str,
     req: &RotateSecretRequest,
     if_match: Option<&str>,
-) -> ApiResult<Versioned<IdentityClient>> {
+) -> ApiResult<Versioned<IdentityClientWithSecret>> {
     let url = format!("{}/secret", client_url(id));
     let builder = if_matching(Request::post(&url), if_match);
     versioned(send_json(builder, req).await?).await

@@ -31,6 +31,10 @@ pub fn App() -> impl IntoView {
         checked: RwSignal::new(false),
     };
     provide_context(state);
+    // A secret the server just generated, held in memory only, until the person has stored it.
+    provide_context(crate::pages::client_form::OneTimeSecret(RwSignal::new(
+        None,
+    )));
     spawn_local(async move {
         state.session.set(api::session().await.ok());
         state.checked.set(true);

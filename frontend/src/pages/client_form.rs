@@ -11,22 +11,14 @@ use vitesse_domain::{
     ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet, TokenDuration,
 };
 
-/// A strong secret from the browser's CSPRNG: 32 URL-safe characters (192 bits). `None` when
-/// the browser cannot give random bytes: then no secret is made at all (never a predictable one).
-pub fn generate_secret() -> Option<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut buf = [0u8; 32];
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok())?;
-    crypto.get_random_values_with_u8_array(&mut buf).ok()?;
-    Some(
-        buf.iter()
-            .map(|b| ALPHABET[(*b & 63) as usize] as char)
-            .collect(),
-    )
-}
+/// A secret the server has just made, kept only in memory until the person has stored it.
+#[derive(Clone, Copy)]
+pub struct OneTimeSecret(pub RwSignal<Option<(String, String)>>);
 
-/// What the form says when the browser could not make a secret.
-pub const NO_RANDOM: &str = "This browser cannot make a secure random secret. Type a secret instead, or use another browser.";
+/// The new secret to show once for client `id`, if the server made one.
+pub fn use_one_time_secret() -> OneTimeSecret {
+    expect_context::<OneTimeSecret>()
+}
 
 /// The text of one field, and whether the person has left it yet.
 #[derive(Clone, Copy)]
@@ -66,6 +58,8 @@ struct ClientForm {
     server_errors: RwSignal<Vec<FieldError>>,
     /// Editing: an empty secret keeps the current one.
     secret_optional: bool,
+    /// New Client: the server generates the secret (nothing is typed).
+    generate: RwSignal<bool>,
 }
 
 impl ClientForm {
@@ -81,6 +75,7 @@ impl ClientForm {
             submitted: RwSignal::new(false),
             server_errors: RwSignal::new(vec![]),
             secret_optional,
+            generate: RwSignal::new(false),
         }
     }
 
@@ -105,7 +100,7 @@ impl ClientForm {
             Field::ClientId => ClientId::parse(&self.client_id.value.get()).err(),
             Field::ClientSecret => {
                 let s = self.secret.value.get();
-                if self.secret_optional && s.is_empty() {
+                if self.generate.get() || (self.secret_optional && s.is_empty()) {
                     None
                 } else {
                     ClientSecret::parse_typed(&s).err()
@@ -166,8 +161,9 @@ impl ClientForm {
     fn create_request(&self) -> CreateClientRequest {
         CreateClientRequest {
             client_id: self.client_id.value.get_untracked(),
-            client_secret: Some(self.secret.value.get_untracked()),
-            generate_secret: None,
+            client_secret: (!self.generate.get_untracked())
+                .then(|| self.secret.value.get_untracked()),
+            generate_secret: self.generate.get_untracked().then_some(true),
             name: Self::optional(self.name),
             description: Self::optional(self.description),
             token_duration_minutes: self.minutes(),
@@ -254,61 +250,100 @@ fn text_input(
     }
 }
 
-/// The secret with Generate, Show/Hide and Copy.
+/// A secret to type, with Show/Hide and Copy; where the server can make it (`generate`),
+/// Generate hands the secret over to the server, and "Type a secret instead" takes it back.
 #[component]
 pub fn SecretInput(
     field: FormField,
     #[prop(into)] label: String,
     #[prop(into)] hint: String,
     #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] generate: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let show = RwSignal::new(false);
     let copied = RwSignal::new(false);
-    let no_random = RwSignal::new(false);
-    let error = Signal::derive(move || {
-        if no_random.get() {
-            Some(NO_RANDOM.to_owned())
-        } else {
-            error.get()
-        }
-    });
+    let generated = move || generate.is_some_and(|g| g.get());
     view! {
         <div class="field" class:invalid=move || error.get().is_some()>
             <label for="client-secret">{label}</label>
-            <p class="hint" id="client-secret-hint">{hint}</p>
-            <div class="secret-row">
-                <input id="client-secret" type=move || if show.get() { "text" } else { "password" }
-                    autocomplete="new-password" spellcheck="false"
-                    aria-describedby="client-secret-hint client-secret-note client-secret-error"
-                    aria-invalid=move || error.get().is_some().to_string()
-                    prop:value=move || field.value.get()
-                    on:input=move |ev| { field.value.set(event_target_value(&ev)); copied.set(false); }
-                    on:blur=move |_| field.touched.set(true)/>
-                <button type="button" on:click=move |_| {
-                    match generate_secret() {
-                        Some(secret) => {
-                            field.value.set(secret);
-                            field.touched.set(true);
-                            show.set(true);
-                            no_random.set(false);
+            <p class="hint" id="client-secret-hint">{hint}
+                {generate.is_some().then_some(" Generated secrets are stronger, and are checked faster.")}</p>
+            <Show when=generated fallback=move || view! {
+                <div class="secret-row">
+                    <input id="client-secret" type=move || if show.get() { "text" } else { "password" }
+                        autocomplete="new-password" spellcheck="false"
+                        aria-describedby="client-secret-hint client-secret-note client-secret-error"
+                        aria-invalid=move || error.get().is_some().to_string()
+                        prop:value=move || field.value.get()
+                        on:input=move |ev| { field.value.set(event_target_value(&ev)); copied.set(false); }
+                        on:blur=move |_| field.touched.set(true)/>
+                    <div class="secret-buttons">
+                        {generate.map(|g| view! {
+                            <button type="button" on:click=move |_| {
+                                g.set(true);
+                                field.value.set(String::new());
+                            }>"Generate"</button>
+                        })}
+                        <button type="button" aria-pressed=move || show.get().to_string() on:click=move |_| show.update(|s| *s = !*s)>
+                            {move || if show.get() { "Hide" } else { "Show" }}
+                        </button>
+                        <button type="button" on:click=move |_| {
+                            if let Some(w) = web_sys::window() {
+                                let _ = w.navigator().clipboard().write_text(&field.value.get_untracked());
+                                copied.set(true);
+                            }
+                        }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                    </div>
+                </div>
+            }>
+                <div class="generated-secret" id="client-secret">
+                    <p>"The server will generate the secret: 256 random bits, shown to you once, right after you save. Have somewhere safe ready to store it."</p>
+                    <button type="button" on:click=move |_| {
+                        if let Some(g) = generate {
+                            g.set(false);
                         }
-                        None => no_random.set(true),
-                    }
-                    copied.set(false);
-                }>"Generate"</button>
-                <button type="button" aria-pressed=move || show.get().to_string() on:click=move |_| show.update(|s| *s = !*s)>
-                    {move || if show.get() { "Hide" } else { "Show" }}
-                </button>
-                <button type="button" on:click=move |_| {
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.navigator().clipboard().write_text(&field.value.get_untracked());
-                        copied.set(true);
-                    }
-                }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
-            </div>
+                    }>"Type a secret instead"</button>
+                </div>
+            </Show>
             <p class="note" id="client-secret-note">"The client secret is stored securely and cannot be viewed after creation."</p>
             <div class="error" id="client-secret-error" aria-live="polite">{move || error.get()}</div>
         </div>
+    }
+}
+
+/// A secret the server just made, shown this once with Copy, until the person says it is stored.
+#[component]
+pub fn SecretReveal(id: Signal<String>) -> impl IntoView {
+    let one_time = use_one_time_secret();
+    let copied = RwSignal::new(false);
+    let secret = Memo::new(move |_| {
+        one_time.0.with(|s| {
+            s.as_ref()
+                .filter(|(for_id, _)| *for_id == id.get())
+                .map(|(_, v)| v.clone())
+        })
+    });
+    view! {
+        <Show when=move || secret.with(Option::is_some)>
+            <section class="card reveal" role="region" aria-labelledby="reveal-heading">
+                <h2 id="reveal-heading">"Store the new client secret now"</h2>
+                <p>"This is the only time it is shown. Copy it into your software's configuration or secret store; if it is lost, change the secret."</p>
+                <label for="generated-secret-value">"Generated client secret"</label>
+                <div class="secret-row">
+                    <input id="generated-secret-value" type="text" readonly spellcheck="false"
+                        prop:value=move || secret.get().unwrap_or_default()/>
+                    <div class="secret-buttons">
+                        <button type="button" on:click=move |_| {
+                            if let Some(w) = web_sys::window() {
+                                let _ = w.navigator().clipboard().write_text(&secret.get_untracked().unwrap_or_default());
+                                copied.set(true);
+                            }
+                        }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                    </div>
+                </div>
+                <div><button type="button" class="primary" on:click=move |_| one_time.0.set(None)>"I have stored it"</button></div>
+            </section>
+        </Show>
     }
 }
 
@@ -322,7 +357,11 @@ fn ClientFields(form: ClientForm) -> impl IntoView {
     };
     view! {
         {text_input(form, Field::ClientId, "client-id", "Unique identifier used to request tokens. 6–100 characters: letters, digits and - . _ ~; must be unique across the Vitesse platform.", form.client_id, "text")}
-        <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret))/>
+        {if form.secret_optional {
+            view! { <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret))/> }.into_any()
+        } else {
+            view! { <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret)) generate=form.generate/> }.into_any()
+        }}
         {text_input(form, Field::Name, "client-name", "Optional label for your reference. 3–100 characters.", form.name, "text")}
         <div class="field" class:invalid=move || form.shown(Field::Description).is_some()>
             <label for="description">"Description"</label>
@@ -381,13 +420,18 @@ pub fn NewClient() -> impl IntoView {
     let navigate = use_navigate();
     let form = ClientForm::new(false);
     let banner = RwSignal::new(None::<String>);
+    let one_time = use_one_time_secret();
 
     let create = Action::new_local(move |req: &CreateClientRequest| {
         let req = req.clone();
         let navigate = navigate.clone();
         async move {
             match api::create_client(&req).await {
-                Ok(c) => navigate(&paths::client_created(&c.id), Default::default()),
+                Ok(made) => {
+                    let id = made.client.id.clone();
+                    one_time.0.set(made.client_secret.map(|s| (id.clone(), s)));
+                    navigate(&paths::client_created(&id), Default::default())
+                }
                 Err(ApiFailure::SignedOut) => state.session.set(None),
                 Err(e) => form.show_failure(banner, e),
             }
