@@ -27,8 +27,10 @@ run bind="127.0.0.1:8080": build
 test: fmt-check lint
     scripts/ensure-postgres.sh
     cargo test --workspace --exclude vitesse-frontend
-    # Tests that measure time run alone, so the others do not share the cores with them.
-    cargo test -p vitesse-api --test it -- --ignored --test-threads 1
+    # Tests that measure time run alone, so the others do not share the cores with them, and
+    # against the release binary, as operators run it.
+    cargo build --release -p vitesse-api
+    VITESSE_TEST_BIN={{justfile_directory()}}/target/release/vitesse-identity cargo test -p vitesse-api --test it -- --ignored --test-threads 1
     just e2e
 
 # Browser and HTTP tests against the real binary and the release SPA.

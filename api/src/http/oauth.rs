@@ -3,7 +3,7 @@
 //! the form and the client's credentials is here; the decisions are in `service::tokens`.
 
 use super::caller::client_address;
-use super::respond::OAuthErrorBody;
+use super::responses::OAuthErrors;
 use crate::error::{OAuthError, OAuthErrorCode};
 use crate::service::tokens::{self, Credentials};
 use crate::state::AppState;
@@ -260,11 +260,7 @@ fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseB
         description = "client_id and client_secret here (client_secret_post) or in HTTP Basic (client_secret_basic), not both"),
     responses(
         (status = 200, description = "An RFC 9068 JWT access token", body = TokenResponse),
-        (status = 400, description = "RFC 6749 §5.2 error: invalid_request, invalid_scope, unsupported_grant_type", body = OAuthErrorBody),
-        (status = 401, description = "RFC 6749 §5.2 error: invalid_client", body = OAuthErrorBody),
-        (status = 413, description = "invalid_request: the body is larger than 8 KiB", body = OAuthErrorBody),
-        (status = 429, description = "temporarily_unavailable: too many failed authentications from this address for this client ID; see Retry-After", body = OAuthErrorBody),
-        (status = 503, description = "temporarily_unavailable: the database cannot be reached; see Retry-After", body = OAuthErrorBody),
+        OAuthErrors,
     ),
     security((), ("client_secret_basic" = []))
 )]
@@ -321,11 +317,7 @@ async fn issue(
         description = "Client authentication as at the token endpoint"),
     responses(
         (status = 200, description = "RFC 7662 response: active, and when active the token's claims", body = IntrospectionResponse),
-        (status = 400, description = "RFC 6749 §5.2 error", body = OAuthErrorBody),
-        (status = 401, description = "invalid_client", body = OAuthErrorBody),
-        (status = 413, description = "invalid_request: the body is larger than 8 KiB", body = OAuthErrorBody),
-        (status = 429, description = "temporarily_unavailable: too many failed authentications; see Retry-After", body = OAuthErrorBody),
-        (status = 503, description = "temporarily_unavailable: the database cannot be reached", body = OAuthErrorBody),
+        OAuthErrors,
     ),
     security(("client_secret_basic" = []))
 )]
@@ -368,11 +360,7 @@ fn token_parameter(form: &Form) -> Result<&str, OAuthError> {
         description = "Client authentication as at the token endpoint"),
     responses(
         (status = 200, description = "Revoked (or nothing to revoke)"),
-        (status = 400, description = "RFC 6749 §5.2 error", body = OAuthErrorBody),
-        (status = 401, description = "invalid_client", body = OAuthErrorBody),
-        (status = 413, description = "invalid_request: the body is larger than 8 KiB", body = OAuthErrorBody),
-        (status = 429, description = "temporarily_unavailable: too many failed authentications; see Retry-After", body = OAuthErrorBody),
-        (status = 503, description = "temporarily_unavailable: the database cannot be reached", body = OAuthErrorBody),
+        OAuthErrors,
     ),
     security(("client_secret_basic" = []))
 )]

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // documentation types: built by utoipa, never by the handlers
 
+use super::respond::OAuthErrorBody;
 use vitesse_domain::wire::Problem;
 
 /// Not signed in (no session, an expired one, or no valid bearer token).
@@ -52,3 +53,28 @@ pub struct Invalid(Problem);
 #[derive(utoipa::IntoResponses)]
 #[response(status = 429, content_type = "application/problem+json")]
 pub struct Throttled(Problem);
+
+/// The RFC 6749 §5.2 errors every endpoint that authenticates a client may answer: the token
+/// endpoint, introspection and revocation.
+#[derive(utoipa::IntoResponses)]
+pub enum OAuthErrors {
+    /// RFC 6749 §5.2: invalid_request; at the token endpoint also invalid_scope and
+    /// unsupported_grant_type.
+    #[response(status = 400)]
+    BadRequest(OAuthErrorBody<'static>),
+    /// invalid_client: unknown client, wrong secret, disabled client (all alike), or no
+    /// client authentication.
+    #[response(status = 401)]
+    InvalidClient(OAuthErrorBody<'static>),
+    /// invalid_request: the body is larger than 8 KiB.
+    #[response(status = 413)]
+    TooLarge(OAuthErrorBody<'static>),
+    /// temporarily_unavailable: too many failed authentications from this address (for this
+    /// client ID, or in all); see Retry-After.
+    #[response(status = 429)]
+    Throttled(OAuthErrorBody<'static>),
+    /// temporarily_unavailable: the database cannot be reached, or too many verifications wait;
+    /// see Retry-After.
+    #[response(status = 503)]
+    Unavailable(OAuthErrorBody<'static>),
+}

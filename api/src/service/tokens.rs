@@ -65,15 +65,14 @@ pub async fn authenticate(
         .unwrap_or_default();
     // The remembered path serves usable clients only: for a disabled one the answer must cost
     // what a wrong secret costs, or a leaked secret's holder would learn it is still current.
-    if !generated
-        && let Some((c, feature_on)) = &found
-        && usable(c, *feature_on)
+    let remembered = !generated
+        && found.as_ref().is_some_and(|(c, on)| usable(c, *on))
         && verifiers
             .iter()
-            .any(|stored| state.hasher.remembered(&secret, stored))
-    {
+            .any(|stored| state.hasher.remembered(&secret, stored));
+    if remembered && let Some((c, _)) = found {
         state.token_throttle.forgive(&pair);
-        return Ok(c.clone());
+        return Ok(c);
     }
     // Workers of one client asking at once (after a restart, say) share one verification: a
     // request whose credentials are being verified right now waits for that answer, taking no
