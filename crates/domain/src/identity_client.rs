@@ -90,10 +90,6 @@ impl Scope {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn contains(&self, role: &str) -> bool {
-        self.0.split(' ').any(|r| r == role)
-    }
 }
 
 /// A requested scope names a role the client does not hold.
