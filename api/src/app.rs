@@ -36,6 +36,7 @@ routes! {
     get "/api/v1/identity-clients/{id}/events" => clients::events,
     post "/api/v1/identity-clients/{id}/secret" => clients::rotate_secret,
     post "/api/v1/identity-clients/{id}/revoke-tokens" => clients::revoke_tokens,
+    delete "/api/v1/identity-clients/{id}/previous-secret" => clients::end_previous_secret,
     post "/oauth2/token" => oauth::token,
     post "/oauth2/introspect" => oauth::introspect,
     post "/oauth2/revoke" => oauth::revoke,

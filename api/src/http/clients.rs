@@ -94,7 +94,8 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewClient::from_json(&json_body(&req, &body)?).map_err(ApiError::Validation)?;
+    let new = NewClient::from_json(&json_body(&req, &body)?, crate::service::now())
+        .map_err(ApiError::Validation)?;
     let made = service::create(&state, &p, new).await?;
     let mut created = HttpResponse::Created();
     created.insert_header((
@@ -147,7 +148,8 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = ClientPatch::from_json(&json_body(&req, &body)?).map_err(ApiError::Validation)?;
+    let patch = ClientPatch::from_json(&json_body(&req, &body)?, crate::service::now())
+        .map_err(ApiError::Validation)?;
     let client = service::update(&state, &p, id.into_inner(), patch, if_match(&req)).await?;
     Ok(client_response(HttpResponse::Ok(), &client))
 }
@@ -225,8 +227,8 @@ pub async fn rotate_secret(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let rotation =
-        SecretRotation::from_json(&json_body(&req, &body)?).map_err(ApiError::Validation)?;
+    let rotation = SecretRotation::from_json(&json_body(&req, &body)?, crate::service::now())
+        .map_err(ApiError::Validation)?;
     let made =
         service::rotate_secret(&state, &p, id.into_inner(), rotation, if_match(&req)).await?;
     Ok(with_secret_response(HttpResponse::Ok(), made))
@@ -255,5 +257,30 @@ pub async fn revoke_tokens(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let client = service::revoke_tokens(&state, &p, id.into_inner(), if_match(&req)).await?;
+    Ok(client_response(HttpResponse::Ok(), &client))
+}
+
+/// End the previous secret now, before its grace period runs out: once its last use shows
+/// nothing still presents it. Without a previous secret this changes nothing.
+#[utoipa::path(
+    delete, path = "/api/v1/identity-clients/{id}/previous-secret", tag = "Identity clients", operation_id = "endIdentityClientPreviousSecret",
+    params(
+        ("id" = String, Path, description = "The client's server-assigned id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; a stale one is refused with 412"),
+    ),
+    responses(
+        (status = 200, description = "The client; only its current secret works", body = vitesse_domain::wire::IdentityClient,
+            headers(("ETag" = String, description = "The new version"))),
+        NotSignedIn, Forbidden, NotFound, Stale,
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn end_previous_secret(
+    ClientManager(p): ClientManager,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let client = service::end_previous_secret(&state, &p, id.into_inner(), if_match(&req)).await?;
     Ok(client_response(HttpResponse::Ok(), &client))
 }

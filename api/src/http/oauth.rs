@@ -243,7 +243,9 @@ async fn authenticated_form(
 ) -> Result<(IdentityClient, Form), OAuthError> {
     let form = Form::parse(&read_body(req, payload).await?)?;
     let credentials = credentials(req, &form)?;
-    let client = tokens::authenticate(state, credentials, client_address(req).as_deref()).await?;
+    let client = tokens::authenticate(state, credentials, client_address(req).as_deref())
+        .await?
+        .client;
     Ok((client, form))
 }
 
@@ -299,8 +301,9 @@ async fn issue(
         }
     }
     let credentials = credentials(&req, &form)?;
-    let client = tokens::authenticate(state, credentials, client_address(&req).as_deref()).await?;
-    let issued = tokens::issue(state, &client, form.get("scope")).await?;
+    let authenticated =
+        tokens::authenticate(state, credentials, client_address(&req).as_deref()).await?;
+    let issued = tokens::issue(state, &authenticated, form.get("scope")).await?;
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse {
         access_token: &issued.access_token,
         token_type: "Bearer",

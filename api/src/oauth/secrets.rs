@@ -62,7 +62,7 @@ pub struct SecretHasher {
 
 /// How a generated secret's verifier is stored: `sha256$` and the hex digest. A random 256-bit
 /// secret needs no slow hash: nobody can guess it, and no digest can be turned back into it.
-const GENERATED_SCHEME: &str = "sha256$";
+const GENERATED_SCHEME: &str = vitesse_domain::SecretHash::GENERATED_SCHEME;
 
 /// The stored verifier of a server-generated secret.
 pub fn generated_verifier(secret: &str) -> String {

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use vitesse_domain::wire::AuditEvent;
 use vitesse_domain::{
     ClientChanges, ClientListQuery, ClientPatch, EventListQuery, IdentityClient, NewClient,
-    NewSecret, SecretHash, SecretRotation, generated_secret,
+    NewSecret, SECRET_EXPIRES_FIELD, SecretHash, SecretRotation, StoredSecret, generated_secret,
 };
 
 /// One page of a list, and where the next one starts.
@@ -66,7 +66,7 @@ pub async fn list(
     let after = listing.cursor.as_deref().map(decode_cursor).transpose()?;
     let (account, limit, sort) = (p.account_id.clone(), listing.limit, listing.sort);
     let rows = state
-        .db(move |c| client_store::list(c, &account, &listing, after, limit + 1))
+        .db(move |c| client_store::list(c, &account, &listing, after, limit + 1, now().naive_utc()))
         .await?;
     Ok(paginate(rows, limit, |c| {
         encode_cursor(&client_store::sort_value(c, sort), &c.id)
@@ -115,6 +115,12 @@ pub async fn create(
                     .collect();
                 changes.insert("enabled".into(), json!({ "from": null, "to": true }));
                 changes.insert("client_secret".into(), json!("set"));
+                if let Some(expires) = client.secret.current.expires_at {
+                    changes.insert(
+                        SECRET_EXPIRES_FIELD.into(),
+                        json!({ "from": null, "to": expires }),
+                    );
+                }
                 audit::record(
                     c,
                     &actor,
@@ -164,7 +170,8 @@ pub async fn update(
         move |client, at| {
             client.apply(&patch);
             if let Some(hash) = hash {
-                client.secret.replace(hash, None, at);
+                let secret = StoredSecret::new(hash, patch.secret_expires_at, at);
+                client.secret.replace(secret, None, at);
             }
         },
     )
@@ -183,11 +190,28 @@ pub async fn rotate_secret(
     p.require_identity_client_manager()?;
     let (hash, generated) = make_secret(state, &rotation.client_secret).await?;
     let grace = chrono::Duration::minutes(rotation.previous_secret_grace_minutes);
+    let expires = rotation.secret_expires_at;
     let client = edit(state, p, id, expected_version, true, move |client, at| {
-        client.secret.replace(hash, Some(grace), at);
+        let secret = StoredSecret::new(hash, expires, at);
+        client.secret.replace(secret, Some(grace), at);
     })
     .await?;
     Ok(WithSecret { client, generated })
+}
+
+/// Ends the previous secret now, before its grace period runs out (once nothing uses it:
+/// its last use is on the client). Nothing to end changes nothing.
+pub async fn end_previous_secret(
+    state: &AppState,
+    p: &Principal,
+    id: String,
+    expected_version: Option<i32>,
+) -> Result<IdentityClient, ApiError> {
+    p.require_identity_client_manager()?;
+    edit(state, p, id, expected_version, true, |client, at| {
+        client.secret.end_previous(at);
+    })
+    .await
 }
 
 /// The stored verifier of a new secret, and the secret itself when the server generated it
@@ -366,7 +390,11 @@ async fn edit(
                 }
                 new.version = old.version + 1;
                 new.updated_at = at;
-                client_store::save(c, &new, old.version, new.roles != old.roles)?;
+                let touched = client_store::Touched {
+                    roles: new.roles != old.roles,
+                    secrets: changes.secret_changed || changes.previous_secret_ended,
+                };
+                client_store::save(c, &new, old.version, touched)?;
                 record_changes(c, &actor, &new, &changes, at)?;
                 Ok(new)
             })
@@ -398,10 +426,17 @@ fn record_changes(
     }
     if changes.secret_changed {
         let mut change = json!({ "client_secret": "changed" });
+        if let Some(expires) = client.secret.current.expires_at {
+            change[SECRET_EXPIRES_FIELD] = json!(expires);
+        }
         if let Some(until) = client.secret.previous_valid_until(at) {
             change["previous_secret_valid_until"] = json!(until);
         }
         audit::record(c, actor, account, pk, "secret_changed", change, when)?;
+    }
+    if changes.previous_secret_ended {
+        let change = json!({ "previous_secret": "ended" });
+        audit::record(c, actor, account, pk, "previous_secret_ended", change, when)?;
     }
     Ok(())
 }

@@ -12,12 +12,18 @@ use crate::store::clients as client_store;
 use crate::store::{StoreError, revocations};
 use crate::throttle;
 use std::sync::Arc;
-use vitesse_domain::{ClientId, IdentityClient, Scope, generated_secret};
+use vitesse_domain::{ClientId, IdentityClient, Scope, SecretOrigin, SecretSlot, generated_secret};
 
 /// What a client presents to authenticate (RFC 6749 §2.3.1), by either method.
 pub struct Credentials {
     pub client_id: String,
     pub secret: String,
+}
+
+/// An authenticated client, and which of its secrets it presented.
+pub struct Authenticated {
+    pub client: IdentityClient,
+    pub slot: SecretSlot,
 }
 
 /// Client authentication: the client's current row and the secret (the current one, or the
@@ -31,7 +37,7 @@ pub async fn authenticate(
     state: &AppState,
     credentials: Credentials,
     address: Option<&str>,
-) -> Result<IdentityClient, OAuthError> {
+) -> Result<Authenticated, OAuthError> {
     let Credentials { client_id, secret } = credentials;
     if client_id.is_empty() || client_id.len() > ClientId::MAX {
         // No client can have this ID: refused before it is looked up, throttled or stored.
@@ -53,26 +59,36 @@ pub async fn authenticate(
     // checked by digest (instant), anything else by bcrypt. Each can only ever match a verifier
     // of its own kind, and an unknown client costs the same as a known one on either path.
     let generated = generated_secret::is_generated(&secret);
-    let verifiers: Vec<&str> = found
+    let origin = if generated {
+        SecretOrigin::Generated
+    } else {
+        SecretOrigin::Typed
+    };
+    let verifiers: Vec<(SecretSlot, &str)> = found
         .as_ref()
         .map(|(c, _)| {
             c.secret
                 .accepted_at(at)
-                .map(|h| h.as_str())
-                .filter(|h| secrets::is_generated_verifier(h) == generated)
+                .filter(|(_, h)| h.origin() == origin)
+                .map(|(slot, h)| (slot, h.as_str()))
                 .collect()
         })
         .unwrap_or_default();
     // The remembered path serves usable clients only: for a disabled one the answer must cost
     // what a wrong secret costs, or a leaked secret's holder would learn it is still current.
-    let remembered = !generated
-        && found.as_ref().is_some_and(|(c, on)| usable(c, *on))
-        && verifiers
+    let remembered = if !generated && found.as_ref().is_some_and(|(c, on)| usable(c, *on)) {
+        verifiers
             .iter()
-            .any(|stored| state.hasher.remembered(&secret, stored));
-    if remembered && let Some((c, _)) = found {
+            .find(|(_, stored)| state.hasher.remembered(&secret, stored))
+            .map(|(slot, _)| *slot)
+    } else {
+        None
+    };
+    if let Some(slot) = remembered
+        && let Some((client, _)) = found
+    {
         state.token_throttle.forgive(&pair);
-        return Ok(c);
+        return Ok(Authenticated { client, slot });
     }
     // Workers of one client asking at once (after a restart, say) share one verification: a
     // request whose credentials are being verified right now waits for that answer, taking no
@@ -81,9 +97,12 @@ pub async fn authenticate(
         && let Some((c, feature_on)) = &found
         && usable(c, *feature_on)
     {
-        for stored in &verifiers {
+        for (slot, stored) in &verifiers {
             if state.hasher.join_in_flight(&secret, stored).await == Some(true) {
-                return Ok(c.clone());
+                return Ok(Authenticated {
+                    client: c.clone(),
+                    slot: *slot,
+                });
             }
         }
     }
@@ -93,12 +112,13 @@ pub async fn authenticate(
         .map_err(throttled)?;
     let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
     let verified = if generated {
-        match verifiers.as_slice() {
-            [] => secrets::verify_generated(&secret, None),
-            many => many
-                .iter()
-                .any(|stored| secrets::verify_generated(&secret, Some(stored))),
+        if verifiers.is_empty() {
+            secrets::verify_generated(&secret, None);
         }
+        verifiers
+            .iter()
+            .find(|(_, stored)| secrets::verify_generated(&secret, Some(stored)))
+            .map(|(slot, _)| *slot)
     } else {
         let _turn = state
             .address_gates
@@ -112,7 +132,7 @@ pub async fn authenticate(
             )
             .with_retry_after(1)
         };
-        let mut verified = false;
+        let mut verified = None;
         if verifiers.is_empty() {
             // The same work as a wrong secret: unknown IDs cannot be told apart by timing.
             state
@@ -121,24 +141,24 @@ pub async fn authenticate(
                 .await
                 .map_err(busy)?;
         }
-        for stored in &verifiers {
+        for (slot, stored) in &verifiers {
             if state
                 .hasher
                 .verify(&secret, Some(stored), true)
                 .await
                 .map_err(busy)?
             {
-                verified = true;
+                verified = Some(*slot);
                 break;
             }
         }
         verified
     };
-    match found {
-        Some((c, feature_on)) if verified && usable(&c, feature_on) => {
+    match (found, verified) {
+        (Some((client, feature_on)), Some(slot)) if usable(&client, feature_on) => {
             by_pair.succeeded();
             by_address.succeeded();
-            Ok(c)
+            Ok(Authenticated { client, slot })
         }
         _ => {
             by_pair.failed();
@@ -168,9 +188,10 @@ pub struct IssuedToken {
 /// it asked for none), living as long as the client's token duration.
 pub async fn issue(
     state: &Arc<AppState>,
-    client: &IdentityClient,
+    authenticated: &Authenticated,
     requested_scope: Option<&str>,
 ) -> Result<IssuedToken, OAuthError> {
+    let client = &authenticated.client;
     let scope = client
         .grant_scope(requested_scope)
         .map_err(|e| OAuthError::new(OAuthErrorCode::InvalidScope, e.to_string()))?;
@@ -193,7 +214,7 @@ pub async fn issue(
         .keys()
         .sign(&claims)
         .map_err(|e| OAuthError::server_error(format!("token signing failed: {e}")))?;
-    record_last_use(state, client);
+    record_last_use(state, authenticated);
     Ok(IssuedToken {
         access_token,
         expires_in: lifetime,
@@ -201,19 +222,34 @@ pub async fn issue(
     })
 }
 
-/// "Last used", written at most once a minute per client and off the response's path.
-fn record_last_use(state: &Arc<AppState>, client: &IdentityClient) {
+/// "Last used" of the client and of the secret it presented, each written at most once a
+/// minute and off the response's path.
+fn record_last_use(state: &Arc<AppState>, authenticated: &Authenticated) {
+    let (client, slot) = (&authenticated.client, authenticated.slot);
     let at = now();
-    if !client.last_use_is_stale(at) {
+    let client_stale = client.last_use_is_stale(at);
+    let secret_stale = client.secret.use_is_stale(slot, at);
+    let Some(hash) = client.secret.get(slot).map(|s| s.hash.as_str().to_owned()) else {
+        return;
+    };
+    if !client_stale && !secret_stale {
         return;
     }
     let (state, id) = (Arc::clone(state), client.id.clone());
     tokio::spawn(async move {
         let at = at.naive_utc();
-        if let Err(e) = state
-            .db(move |c| client_store::touch_last_used(c, &id, at))
-            .await
-        {
+        let written = state
+            .db(move |c| {
+                if client_stale {
+                    client_store::touch_last_used(c, &id, at)?;
+                }
+                if secret_stale {
+                    client_store::touch_secret_used(c, &id, slot, &hash, at)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = written {
             tracing::warn!(error = %e, "could not record last use");
         }
     });

@@ -8,7 +8,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vitesse_domain::{
     ClientId, ClientListing, ClientName, Description, Field, FieldError, FieldErrors,
-    IdentityClient, PreviousSecret, RoleSet, SecretHash, SecretState, SortKey, TokenDuration,
+    IdentityClient, PreviousSecret, RoleSet, SecretHash, SecretSlot, SecretState, SortKey,
+    StoredSecret, TokenDuration, UsageFilter,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -34,6 +35,12 @@ pub struct ClientRow {
     pub token_generation: i32,
     /// The account's identity-client switch, kept in step by `accounts::set_identity_clients_enabled`.
     pub account_enabled: bool,
+    /// `None` only on rows from before secrets had dates: read as the client's last change.
+    pub secret_created_at: Option<NaiveDateTime>,
+    pub secret_expires_at: Option<NaiveDateTime>,
+    pub secret_last_used_at: Option<NaiveDateTime>,
+    pub previous_secret_created_at: Option<NaiveDateTime>,
+    pub previous_secret_last_used_at: Option<NaiveDateTime>,
 }
 
 impl ClientRow {
@@ -44,12 +51,27 @@ impl ClientRow {
             StoreError::Other(format!("stored client {} is not valid: {e}", self.id))
         };
         let roles: Vec<&str> = self.roles.split(' ').filter(|r| !r.is_empty()).collect();
+        let utc = |t: Option<NaiveDateTime>| t.map(|t| t.and_utc());
         let previous = match (&self.previous_secret_hash, self.previous_secret_expires_at) {
             (Some(hash), Some(until)) => Some(PreviousSecret {
-                hash: SecretHash::new(hash.clone()),
+                secret: StoredSecret {
+                    hash: SecretHash::new(hash.clone()),
+                    created_at: self
+                        .previous_secret_created_at
+                        .unwrap_or(self.created_at)
+                        .and_utc(),
+                    expires_at: Some(until.and_utc()),
+                    last_used_at: utc(self.previous_secret_last_used_at),
+                },
                 valid_until: until.and_utc(),
             }),
             _ => None,
+        };
+        let current = StoredSecret {
+            hash: SecretHash::new(self.secret_hash),
+            created_at: self.secret_created_at.unwrap_or(self.updated_at).and_utc(),
+            expires_at: utc(self.secret_expires_at),
+            last_used_at: utc(self.secret_last_used_at),
         };
         Ok(IdentityClient {
             client_id: ClientId::parse(&self.client_id).map_err(bad)?,
@@ -59,10 +81,7 @@ impl ClientRow {
                 .map_err(bad)?,
             roles: RoleSet::parse(&roles).map_err(bad)?,
             enabled: self.enabled,
-            secret: SecretState {
-                current: SecretHash::new(self.secret_hash),
-                previous,
-            },
+            secret: SecretState { current, previous },
             version: self.version,
             token_generation: self.token_generation,
             created_at: self.created_at.and_utc(),
@@ -75,13 +94,14 @@ impl ClientRow {
 
     /// The row that stores `c`.
     fn of(c: &IdentityClient) -> Self {
-        let previous = c.secret.previous.as_ref();
+        let (current, previous) = (&c.secret.current, c.secret.previous.as_ref());
+        let naive = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.naive_utc());
         ClientRow {
             id: c.id.clone(),
             account_id: c.account_id.clone(),
             client_id: c.client_id.as_str().to_owned(),
             client_id_key: c.client_id.uniqueness_key(),
-            secret_hash: c.secret.current.as_str().to_owned(),
+            secret_hash: current.hash.as_str().to_owned(),
             name: c.name.as_ref().map(|n| n.as_str().to_owned()),
             description: c.description.as_ref().map(|d| d.as_str().to_owned()),
             token_duration_minutes: c.token_duration.minutes() as i32,
@@ -92,11 +112,16 @@ impl ClientRow {
             updated_at: c.updated_at.naive_utc(),
             name_key: c.name.as_ref().map(|n| n.as_str().to_lowercase()),
             last_used_at: c.last_used_at.map(|t| t.naive_utc()),
-            previous_secret_hash: previous.map(|p| p.hash.as_str().to_owned()),
+            previous_secret_hash: previous.map(|p| p.secret.hash.as_str().to_owned()),
             previous_secret_expires_at: previous.map(|p| p.valid_until.naive_utc()),
             token_generation: c.token_generation,
             // Clients are made only while their account's switch is on; `save` never writes it.
             account_enabled: true,
+            secret_created_at: Some(current.created_at.naive_utc()),
+            secret_expires_at: naive(current.expires_at),
+            secret_last_used_at: naive(current.last_used_at),
+            previous_secret_created_at: previous.map(|p| p.secret.created_at.naive_utc()),
+            previous_secret_last_used_at: previous.and_then(|p| naive(p.secret.last_used_at)),
         }
     }
 }
@@ -196,14 +221,15 @@ pub fn sort_value(client: &IdentityClient, key: SortKey) -> String {
     }
 }
 
-/// One page of `listing`: at most `limit` clients after `after` (`(sort value, id)` of the last
-/// client of the previous page).
+/// One page of `listing` as of `now`: at most `limit` clients after `after` (`(sort value, id)`
+/// of the last client of the previous page).
 pub fn list(
     conn: &mut AnyConnection,
     account_id: &str,
     listing: &ClientListing,
     after: Option<(String, String)>,
     limit: i64,
+    now: NaiveDateTime,
 ) -> Result<Vec<IdentityClient>, StoreError> {
     use identity_clients::dsl as c;
     let mut query = identity_clients::table
@@ -221,16 +247,38 @@ pub fn list(
                 .or(c::name_key.like(pattern).escape('\\').assume_not_null()),
         );
     }
+    let window = chrono::Duration::days(vitesse_domain::listing::USAGE_WINDOW_DAYS);
+    match listing.usage {
+        None => {}
+        Some(UsageFilter::NeverUsed) => query = query.filter(c::last_used_at.is_null()),
+        Some(UsageFilter::NotUsedRecently) => {
+            let cutoff = now - window;
+            query = query.filter(
+                c::last_used_at
+                    .lt(cutoff)
+                    .or(c::last_used_at.is_null().and(c::created_at.lt(cutoff)))
+                    .assume_not_null(),
+            );
+        }
+        Some(UsageFilter::SecretExpiresSoon) => {
+            query = query.filter(c::secret_expires_at.le(now + window));
+        }
+    }
     let descending = listing.descending;
-    // Keyset pagination: stable under inserts, with the id as tie-breaker.
+    // Keyset pagination: stable under inserts, with the id as tie-breaker. The first condition
+    // alone bounds the index range; the second settles ties.
     macro_rules! page {
         ($col:expr, $value:expr) => {{
             if let Some(v) = $value {
                 let id = after.as_ref().map(|a| a.1.clone()).unwrap_or_default();
                 query = if descending {
-                    query.filter($col.lt(v.clone()).or($col.eq(v).and(c::id.lt(id))))
+                    query
+                        .filter($col.le(v.clone()))
+                        .filter($col.lt(v).or(c::id.lt(id)))
                 } else {
-                    query.filter($col.gt(v.clone()).or($col.eq(v).and(c::id.gt(id))))
+                    query
+                        .filter($col.ge(v.clone()))
+                        .filter($col.gt(v).or(c::id.gt(id)))
                 };
             }
             query = if descending {
@@ -326,13 +374,23 @@ pub fn find_with_account(
         .transpose()
 }
 
-/// Writes `client` over the stored row of version `old_version` (its role links too, when
-/// `roles_changed`). Someone else's write in between makes it `Stale`, and nothing changes.
+/// What an edit changed beyond the row's ordinary columns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Touched {
+    /// The role links are rewritten.
+    pub roles: bool,
+    /// The secrets were replaced or ended: their last-use times are written too (otherwise
+    /// they are left to `touch_last_used`, so an edit never undoes a use recorded meanwhile).
+    pub secrets: bool,
+}
+
+/// Writes `client` over the stored row of version `old_version`. Someone else's write in
+/// between makes it `Stale`, and nothing changes.
 pub fn save(
     conn: &mut AnyConnection,
     client: &IdentityClient,
     old_version: i32,
-    roles_changed: bool,
+    touched: Touched,
 ) -> Result<(), StoreError> {
     let row = ClientRow::of(client);
     let n = diesel::update(
@@ -346,6 +404,9 @@ pub fn save(
         identity_clients::secret_hash.eq(&row.secret_hash),
         identity_clients::previous_secret_hash.eq(&row.previous_secret_hash),
         identity_clients::previous_secret_expires_at.eq(row.previous_secret_expires_at),
+        identity_clients::secret_created_at.eq(row.secret_created_at),
+        identity_clients::secret_expires_at.eq(row.secret_expires_at),
+        identity_clients::previous_secret_created_at.eq(row.previous_secret_created_at),
         identity_clients::name.eq(&row.name),
         identity_clients::name_key.eq(&row.name_key),
         identity_clients::description.eq(&row.description),
@@ -361,7 +422,15 @@ pub fn save(
     if n == 0 {
         return Err(StoreError::Stale);
     }
-    if roles_changed {
+    if touched.secrets {
+        diesel::update(identity_clients::table.filter(identity_clients::id.eq(&row.id)))
+            .set((
+                identity_clients::secret_last_used_at.eq(row.secret_last_used_at),
+                identity_clients::previous_secret_last_used_at.eq(row.previous_secret_last_used_at),
+            ))
+            .execute(conn)?;
+    }
+    if touched.roles {
         write_role_links(conn, &client.id, &client.roles)?;
     }
     Ok(())
@@ -380,17 +449,52 @@ pub fn touch_last_used(
     id: &str,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
+    use identity_clients::dsl as c;
     let a_minute_ago = at - chrono::Duration::minutes(1);
     diesel::update(
-        identity_clients::table
-            .filter(identity_clients::id.eq(id))
-            .filter(
-                identity_clients::last_used_at
-                    .is_null()
-                    .or(identity_clients::last_used_at.lt(a_minute_ago)),
-            ),
+        identity_clients::table.filter(c::id.eq(id)).filter(
+            c::last_used_at
+                .is_null()
+                .or(c::last_used_at.lt(a_minute_ago)),
+        ),
     )
-    .set(identity_clients::last_used_at.eq(at))
+    .set(c::last_used_at.eq(at))
     .execute(conn)?;
+    Ok(())
+}
+
+/// Records that the secret `hash` in `slot` authenticated the client, at most once a minute
+/// per secret. The hash condition keeps a use from landing on a secret that replaced it in
+/// between; the time condition makes racing instances harmless.
+pub fn touch_secret_used(
+    conn: &mut AnyConnection,
+    id: &str,
+    slot: SecretSlot,
+    hash: &str,
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    use identity_clients::dsl as c;
+    let a_minute_ago = at - chrono::Duration::minutes(1);
+    let this_client = identity_clients::table.filter(c::id.eq(id));
+    match slot {
+        SecretSlot::Current => diesel::update(
+            this_client.filter(c::secret_hash.eq(hash)).filter(
+                c::secret_last_used_at
+                    .is_null()
+                    .or(c::secret_last_used_at.lt(a_minute_ago)),
+            ),
+        )
+        .set(c::secret_last_used_at.eq(at))
+        .execute(conn)?,
+        SecretSlot::Previous => diesel::update(
+            this_client.filter(c::previous_secret_hash.eq(hash)).filter(
+                c::previous_secret_last_used_at
+                    .is_null()
+                    .or(c::previous_secret_last_used_at.lt(a_minute_ago)),
+            ),
+        )
+        .set(c::previous_secret_last_used_at.eq(at))
+        .execute(conn)?,
+    };
     Ok(())
 }

@@ -61,6 +61,11 @@ diesel::table! {
         previous_secret_expires_at -> Nullable<Timestamp>,
         token_generation -> Integer,
         account_enabled -> Bool,
+        secret_created_at -> Nullable<Timestamp>,
+        secret_expires_at -> Nullable<Timestamp>,
+        secret_last_used_at -> Nullable<Timestamp>,
+        previous_secret_created_at -> Nullable<Timestamp>,
+        previous_secret_last_used_at -> Nullable<Timestamp>,
     }
 }
 

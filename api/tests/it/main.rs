@@ -9,6 +9,7 @@ mod contract;
 mod docs;
 mod introspection;
 mod keys;
+mod lifecycle;
 mod listing;
 mod openapi;
 mod operations;

@@ -3,84 +3,10 @@
 //! gets, how long it lives, what an edit changes and what the audit trail records.
 
 use crate::error::Field;
+use crate::secret_state::{SecretHash, SecretState, StoredSecret};
 use crate::{ClientId, ClientName, ClientPatch, Description, NewClient, RoleSet, TokenDuration};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
-
-/// What verifies a secret (a bcrypt hash today), never the secret itself. `Debug` is redacted:
-/// a hash is still material an attacker could grind on offline.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretHash(String);
-
-impl SecretHash {
-    pub fn new(hash: String) -> Self {
-        Self(hash)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretHash(<redacted>)")
-    }
-}
-
-/// The secret a rotation replaced, and until when it keeps working.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PreviousSecret {
-    pub hash: SecretHash,
-    pub valid_until: DateTime<Utc>,
-}
-
-/// A client's secrets: the current one and, during a rotation's grace period, one previous.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretState {
-    pub current: SecretHash,
-    pub previous: Option<PreviousSecret>,
-}
-
-impl SecretState {
-    pub fn new(current: SecretHash) -> Self {
-        Self {
-            current,
-            previous: None,
-        }
-    }
-
-    /// Until when the previous secret still works, if it still does at `now`.
-    pub fn previous_valid_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.previous
-            .as_ref()
-            .map(|p| p.valid_until)
-            .filter(|t| *t > now)
-    }
-
-    /// The stored secrets a presented one may match at `now`: the current one first, then the
-    /// previous one while its grace period lasts.
-    pub fn accepted_at(&self, now: DateTime<Utc>) -> impl Iterator<Item = &SecretHash> {
-        let previous = self
-            .previous
-            .as_ref()
-            .filter(|p| p.valid_until > now)
-            .map(|p| &p.hash);
-        std::iter::once(&self.current).chain(previous)
-    }
-
-    /// A new secret. With a grace period the one it replaces keeps working until `now + grace`
-    /// (an earlier previous secret is dropped: at most one is kept); without, it stops at once.
-    pub fn replace(&mut self, new: SecretHash, grace: Option<Duration>, now: DateTime<Utc>) {
-        let old = std::mem::replace(&mut self.current, new);
-        self.previous = grace
-            .filter(|g| *g > Duration::zero())
-            .map(|g| PreviousSecret {
-                hash: old,
-                valid_until: now + g,
-            });
-    }
-}
 
 /// The scope a token carries: role names, space-separated (RFC 6749 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +60,8 @@ pub struct ClientChanges {
     /// `Some(new state)` when the client was enabled or disabled.
     pub enabled: Option<bool>,
     pub secret_changed: bool,
+    /// The previous secret was ended before its grace period ran out.
+    pub previous_secret_ended: bool,
     /// Every token issued so far was ended (explicitly, not by disabling).
     pub tokens_revoked: bool,
 }
@@ -143,6 +71,7 @@ impl ClientChanges {
         self.edited.is_empty()
             && self.enabled.is_none()
             && !self.secret_changed
+            && !self.previous_secret_ended
             && !self.tokens_revoked
     }
 }
@@ -156,6 +85,7 @@ impl IdentityClient {
         secret: SecretHash,
         now: DateTime<Utc>,
     ) -> Self {
+        let secret = StoredSecret::new(secret, new.secret_expires_at, now);
         Self {
             id,
             account_id,
@@ -175,7 +105,7 @@ impl IdentityClient {
     }
 
     /// Applies an edit's ordinary fields and status. The secret is not here: it arrives as a
-    /// hash through [`SecretState::replace`] (an edit's new secret stops the old one at once).
+    /// hash through [`crate::SecretState::replace`] (an edit's new secret stops the old one at once).
     pub fn apply(&mut self, patch: &ClientPatch) {
         if let Some(v) = patch.client_id.as_ref().filter(|v| **v != self.client_id) {
             // Tokens name the client ID they were issued to; renaming back must not revive them.
@@ -232,10 +162,14 @@ impl IdentityClient {
             .map(|(k, v)| (k.clone(), json!({ "from": old[k], "to": v })))
             .collect();
         let enabled = (self.enabled != before.enabled).then_some(self.enabled);
+        let secret_changed = self.secret.current.hash != before.secret.current.hash;
         ClientChanges {
             edited,
             enabled,
-            secret_changed: self.secret != before.secret,
+            secret_changed,
+            previous_secret_ended: !secret_changed
+                && before.secret.previous.is_some()
+                && self.secret.previous.is_none(),
             // Disabling and renaming advance the generation too; they are reported as such.
             tokens_revoked: self.token_generation != before.token_generation
                 && enabled != Some(false)
@@ -302,7 +236,7 @@ impl IdentityClient {
     /// "Last used" is written at most once a minute: whether a use at `now` needs recording.
     pub fn last_use_is_stale(&self, now: DateTime<Utc>) -> bool {
         self.last_used_at
-            .is_none_or(|t| now - t >= Duration::minutes(1))
+            .is_none_or(|t| now - t >= chrono::Duration::minutes(1))
     }
 
     /// The client as the API shows it (no secret material, by design).
@@ -319,6 +253,7 @@ impl IdentityClient {
             updated_at: self.updated_at,
             last_used_at: self.last_used_at,
             previous_secret_expires_at: self.secret.previous_valid_until(now),
+            secrets: self.secret.to_wire(now),
         }
     }
 }
@@ -327,13 +262,20 @@ impl IdentityClient {
 mod tests {
     use super::*;
 
+    fn test_now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
     fn client() -> IdentityClient {
-        let new = NewClient::from_json(&json!({
-            "client_id": "shop-backend",
-            "client_secret": "s3cret-value",
-            "token_duration_minutes": 15,
-            "roles": ["refunds:write", "payments:read"]
-        }))
+        let new = NewClient::from_json(
+            &json!({
+                "client_id": "shop-backend",
+                "client_secret": "s3cret-value",
+                "token_duration_minutes": 15,
+                "roles": ["refunds:write", "payments:read"]
+            }),
+            test_now(),
+        )
         .unwrap();
         let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         IdentityClient::create(
@@ -374,39 +316,18 @@ mod tests {
     }
 
     #[test]
-    fn the_previous_secret_works_only_during_its_grace_period() {
-        let mut c = client();
-        let now = c.created_at;
-        c.secret.replace(
-            SecretHash::new("h2".into()),
-            Some(Duration::minutes(10)),
-            now,
-        );
-        let accepted: Vec<&str> = c.secret.accepted_at(now).map(SecretHash::as_str).collect();
-        assert_eq!(accepted, ["h2", "h1"]);
-        assert_eq!(
-            c.secret.previous_valid_until(now),
-            Some(now + Duration::minutes(10))
-        );
-        let later = now + Duration::minutes(10);
-        assert_eq!(c.secret.accepted_at(later).count(), 1);
-        assert_eq!(c.secret.previous_valid_until(later), None);
-        // Without grace the replaced secret stops at once, and no older one survives.
-        c.secret.replace(SecretHash::new("h3".into()), None, now);
-        assert_eq!(c.secret.accepted_at(now).count(), 1);
-    }
-
-    #[test]
     fn changes_name_edited_fields_status_and_secret_but_no_secret_material() {
         let before = client();
         let mut after = before.clone();
-        let patch =
-            ClientPatch::from_json(&json!({"token_duration_minutes": 30, "enabled": false}))
-                .unwrap();
+        let patch = ClientPatch::from_json(
+            &json!({"token_duration_minutes": 30, "enabled": false}),
+            test_now(),
+        )
+        .unwrap();
         after.apply(&patch);
-        after
-            .secret
-            .replace(SecretHash::new("h2".into()), None, before.created_at);
+        let at = before.created_at;
+        let new_secret = StoredSecret::new(SecretHash::new("h2".into()), None, at);
+        after.secret.replace(new_secret, None, at);
         let ch = after.changes_since(&before);
         assert_eq!(
             ch.edited,
@@ -425,8 +346,8 @@ mod tests {
     fn tokens_do_not_come_back_when_the_client_is_enabled_again() {
         let mut c = client();
         assert!(c.accepts_token("shop-backend", 0));
-        c.apply(&ClientPatch::from_json(&json!({"enabled": false})).unwrap());
-        c.apply(&ClientPatch::from_json(&json!({"enabled": true})).unwrap());
+        c.apply(&ClientPatch::from_json(&json!({"enabled": false}), test_now()).unwrap());
+        c.apply(&ClientPatch::from_json(&json!({"enabled": true}), test_now()).unwrap());
         assert!(c.enabled);
         assert!(
             !c.accepts_token("shop-backend", 0),
@@ -438,8 +359,10 @@ mod tests {
         assert!(!c.accepts_token("other-id", 2), "renamed: old tokens stop");
         // Renamed and renamed back: the old tokens stay dead.
         let g = c.token_generation;
-        c.apply(&ClientPatch::from_json(&json!({"client_id": "renamed-id"})).unwrap());
-        c.apply(&ClientPatch::from_json(&json!({"client_id": "shop-backend"})).unwrap());
+        c.apply(&ClientPatch::from_json(&json!({"client_id": "renamed-id"}), test_now()).unwrap());
+        c.apply(
+            &ClientPatch::from_json(&json!({"client_id": "shop-backend"}), test_now()).unwrap(),
+        );
         assert!(!c.accepts_token("shop-backend", g));
     }
 

@@ -14,6 +14,7 @@ pub mod return_path;
 mod roles;
 #[cfg(feature = "openapi")]
 pub mod schema;
+mod secret_state;
 mod text;
 mod token_duration;
 pub mod wire;
@@ -26,11 +27,14 @@ pub use client_name::ClientName;
 pub use client_secret::ClientSecret;
 pub use description::Description;
 pub use error::{Field, FieldError, FieldErrors};
-pub use identity_client::{
-    ClientChanges, IdentityClient, PreviousSecret, RoleNotHeld, Scope, SecretHash, SecretState,
-};
-pub use listing::{ClientListQuery, ClientListing, EventListQuery, SortKey};
+pub use identity_client::{ClientChanges, IdentityClient, RoleNotHeld, Scope};
+pub use listing::{ClientListQuery, ClientListing, EventListQuery, SortKey, UsageFilter};
 pub use roles::{RoleName, RoleSet};
+pub use secret_state::{
+    MAX_SECRET_LIFETIME_MONTHS, PreviousSecret, SECRET_EXPIRES_FIELD, SECRET_EXPIRY_RULE,
+    SecretHash, SecretInfo, SecretOrigin, SecretSlot, SecretState, StoredSecret,
+    latest_secret_expiry, parse_secret_expiry,
+};
 pub use token_duration::TokenDuration;
 
 /// The longest grace period of a rotated-out secret: 7 days.

@@ -12,6 +12,8 @@ pub const PAGE_DEFAULT: i64 = 50;
 pub const SEARCH_MAX: usize = 100;
 /// What `status` accepts.
 pub const STATUS_PATTERN: &str = "^(enabled|disabled)$";
+/// What `filter` accepts.
+pub const FILTER_PATTERN: &str = "^(never_used|not_used_30_days|secret_expires_30_days)$";
 /// What `sort` accepts.
 pub const SORT_PATTERN: &str = "^-?(client_id|created_at|updated_at)$";
 
@@ -19,6 +21,7 @@ const LIMIT_RULE: &str = "limit must be 1–200";
 const STATUS_RULE: &str = "status must be enabled or disabled";
 const SORT_RULE: &str =
     "sort must be client_id, created_at or updated_at, optionally prefixed with -";
+const FILTER_RULE: &str = "filter must be never_used, not_used_30_days or secret_expires_30_days";
 const SEARCH_RULE: &str = "search must be at most 100 characters";
 
 /// `GET /api/v1/identity-clients`'s query string, member for member.
@@ -45,6 +48,51 @@ pub struct ClientListQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::sort_order))]
     pub sort: Option<String>,
+    /// `never_used` (no token ever issued), `not_used_30_days` (no token for 30 days, counting
+    /// a never-used client from its creation) or `secret_expires_30_days` (the current secret
+    /// expires within 30 days, or has expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::list_filter))]
+    pub filter: Option<String>,
+}
+
+/// The list's filters for clients that need attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageFilter {
+    /// No token was ever issued to it.
+    NeverUsed,
+    /// No token for [`USAGE_WINDOW_DAYS`] days; a never-used client counts from its creation.
+    NotUsedRecently,
+    /// Its current secret expires within [`USAGE_WINDOW_DAYS`] days (or already has).
+    SecretExpiresSoon,
+}
+
+/// The window of "not used for 30 days" and "expires within 30 days".
+pub const USAGE_WINDOW_DAYS: i64 = 30;
+
+impl UsageFilter {
+    pub const fn wire_name(self) -> &'static str {
+        match self {
+            UsageFilter::NeverUsed => "never_used",
+            UsageFilter::NotUsedRecently => "not_used_30_days",
+            UsageFilter::SecretExpiresSoon => "secret_expires_30_days",
+        }
+    }
+
+    /// What a person reads in the list's filter.
+    pub const fn label(self) -> &'static str {
+        match self {
+            UsageFilter::NeverUsed => "Never used",
+            UsageFilter::NotUsedRecently => "Not used for 30 days",
+            UsageFilter::SecretExpiresSoon => "A secret expires within 30 days",
+        }
+    }
+
+    pub const ALL: [UsageFilter; 3] = [
+        UsageFilter::NeverUsed,
+        UsageFilter::NotUsedRecently,
+        UsageFilter::SecretExpiresSoon,
+    ];
 }
 
 /// A list's order.
@@ -73,6 +121,7 @@ pub struct ClientListing {
     pub enabled: Option<bool>,
     /// Trimmed, never empty.
     pub search: Option<String>,
+    pub usage: Option<UsageFilter>,
     pub sort: SortKey,
     pub descending: bool,
     pub limit: i64,
@@ -128,6 +177,16 @@ impl ClientListQuery {
                 SortKey::ClientId
             }
         };
+        let usage = match self.filter.as_deref() {
+            None | Some("") => None,
+            Some(f) => {
+                let found = UsageFilter::ALL.into_iter().find(|u| u.wire_name() == f);
+                if found.is_none() {
+                    errs.push(query_error("filter", FILTER_RULE));
+                }
+                found
+            }
+        };
         let search = self
             .search
             .as_deref()
@@ -140,6 +199,7 @@ impl ClientListQuery {
             Some(limit) if errs.is_empty() => Ok(ClientListing {
                 enabled,
                 search: search.map(str::to_owned),
+                usage,
                 sort,
                 descending,
                 limit,
@@ -155,6 +215,7 @@ impl ClientListQuery {
         let members = [
             ("search", self.search.clone()),
             ("status", self.status.clone()),
+            ("filter", self.filter.clone()),
             ("sort", self.sort.clone()),
             ("limit", self.limit.map(|l| l.to_string())),
             ("cursor", self.cursor.clone()),
@@ -225,6 +286,7 @@ mod tests {
             sort: Some("-name".into()),
             search: Some("x".repeat(101)),
             cursor: None,
+            filter: Some("unused".into()),
         };
         let fields: Vec<String> = bad
             .validate()
@@ -233,7 +295,15 @@ mod tests {
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["limit", "status", "sort", "search"]);
+        assert_eq!(fields, ["limit", "status", "sort", "filter", "search"]);
+        let q = ClientListQuery {
+            filter: Some("secret_expires_30_days".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            q.validate().unwrap().usage,
+            Some(UsageFilter::SecretExpiresSoon)
+        );
     }
 
     #[test]
@@ -244,11 +314,12 @@ mod tests {
             sort: Some("-created_at".into()),
             limit: None,
             cursor: Some("abc_-".into()),
+            filter: Some("never_used".into()),
         };
         let s = q.to_query_string();
         assert_eq!(
             s,
-            "search=shop%20%26%20co%2F%C3%A9&status=disabled&sort=-created_at&cursor=abc_-"
+            "search=shop%20%26%20co%2F%C3%A9&status=disabled&filter=never_used&sort=-created_at&cursor=abc_-"
         );
         assert_eq!(ClientListQuery::default().to_query_string(), "");
     }

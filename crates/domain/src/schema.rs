@@ -152,6 +152,16 @@ pub fn status_filter() -> RefOr<Schema> {
     )
 }
 
+pub fn list_filter() -> RefOr<Schema> {
+    done(
+        string(false)
+            .description(Some(
+                "`never_used`, `not_used_30_days` or `secret_expires_30_days`.",
+            ))
+            .pattern(Some(crate::listing::FILTER_PATTERN)),
+    )
+}
+
 pub fn search_text() -> RefOr<Schema> {
     done(
         string(false)

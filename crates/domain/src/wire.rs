@@ -23,6 +23,10 @@ pub struct CreateClientRequest {
     /// scanners, verified instantly) and returns it in this response only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_secret: Option<bool>,
+    /// When the new secret stops working (RFC 3339; at most two years ahead). Absent or
+    /// `null`: it does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_expires_at: Option<DateTime<Utc>>,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::name))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -62,6 +66,10 @@ pub struct IdentityClient {
     /// After a secret rotation with a grace period: when the previous secret stops working.
     #[serde(default)]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// The current secret, then the previous one while it still works: how each was made,
+    /// its dates and its last use. Never the secret or what verifies it.
+    #[serde(default)]
+    pub secrets: Vec<crate::SecretInfo>,
 }
 
 /// A client as the response that made its secret shows it: with `client_secret` when the
@@ -90,6 +98,10 @@ pub struct RotateSecretRequest {
     /// `true`: the server generates the new secret and returns it in this response only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_secret: Option<bool>,
+    /// When the new secret stops working (RFC 3339; at most two years ahead). Absent or
+    /// `null`: it does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::grace_minutes))]
     pub previous_secret_grace_minutes: i64,
@@ -118,6 +130,9 @@ pub struct UpdateClientRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::client_secret_edit))]
     pub client_secret: Option<String>,
+    /// The new secret's expiry (RFC 3339, at most two years ahead); only with `client_secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_expires_at: Option<DateTime<Utc>>,
     /// Absent: unchanged; `Some(None)` (JSON `null`): cleared.
     #[serde(
         default,

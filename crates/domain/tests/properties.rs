@@ -108,10 +108,11 @@ proptest! {
     /// Any JSON at all: a valid client, or errors that each name a field — never a panic.
     #[test]
     fn request_parsers_never_panic(body in any_json()) {
-        match NewClient::from_json(&body) {
+        let test_now = || chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        match NewClient::from_json(&body, test_now()) {
             Ok(c) => prop_assert!(ClientId::parse(c.client_id.as_str()).is_ok()),
             Err(errs) => prop_assert!(!errs.0.is_empty()),
         }
-        let _ = ClientPatch::from_json(&body);
+        let _ = ClientPatch::from_json(&body, test_now());
     }
 }
