@@ -438,3 +438,69 @@ test('"Revoke all tokens" ends the client\'s tokens at once, and says so', async
   assert.equal(await active(await token()), true, 'a new one works');
   await page.close();
 });
+
+test('each secret shows how it was made, its dates and last use; the previous one can be ended now; the list finds clients that need attention', async () => {
+  const admin = createAdmin(server);
+  const headers = await apiSignIn(server, admin);
+  const typed = 'lifecycle-typed-secret';
+  remember(typed);
+  const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString();
+  const made = await createClient(server, headers, {
+    client_id: 'lifecycle-client', client_secret: typed, secret_expires_at: inDays(90),
+    token_duration_minutes: 15, roles: ['payments:read'],
+  });
+  await createClient(server, headers, {
+    client_id: 'lifecycle-unused', client_secret: typed, token_duration_minutes: 15, roles: ['payments:read'],
+  });
+  const token = (s) => fetch(`${server.base}/oauth2/token`, {
+    method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'lifecycle-client', client_secret: s }),
+  });
+  assert.equal((await token(typed)).status, 200);
+
+  const page = await newPage();
+  await signIn(page, admin, `/administration/identity-clients/${made.id}`);
+  const secrets = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Made' }) });
+  await secrets.getByRole('row', { name: /Current/ }).getByText('Typed').waitFor();
+  assert.match(await secrets.getByRole('row', { name: /Current/ }).innerText(), /in (89|90) days/);
+
+  // A generated secret that expires within 30 days; the typed one keeps working for a day.
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const expiry = new Date(Date.now() + 29 * 86400000).toISOString().slice(0, 10);
+  await page.getByLabel('Secret expires').fill(expiry);
+  await page.getByLabel('Previous secret keeps working for').selectOption('1440');
+  await page.getByRole('button', { name: 'Change secret' }).click();
+  await page.getByText('Secret changed.', { exact: false }).waitFor();
+  const generated = await page.getByLabel('Generated client secret').inputValue();
+  remember(generated);
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  const current = secrets.getByRole('row', { name: /Current/ });
+  const previous = secrets.getByRole('row', { name: /Previous/ });
+  await current.getByText('Generated').waitFor();
+  assert.match(await current.innerText(), /in (28|29) days/);
+  assert.match(await previous.innerText(), /Typed/);
+  assert.doesNotMatch(await previous.innerText(), /Never\s*$/, 'the typed secret was used before the change');
+  assert.match(await current.innerText(), /Never\s*$/, 'the generated one not yet');
+  await axe(page, 'client details with two secrets');
+  await shot(page, 'client-secrets');
+
+  // Nothing uses the previous secret any more: end it now.
+  assert.equal((await token(generated)).status, 200);
+  await page.getByRole('button', { name: 'End previous secret now' }).click();
+  await page.getByText('The previous secret no longer works.', { exact: false }).waitFor();
+  await previous.waitFor({ state: 'detached' });
+  await page.getByText('Previous secret ended').first().waitFor();
+  assert.equal((await token(typed)).status, 401);
+  assert.equal((await token(generated)).status, 200);
+
+  // The list: "Never used" shows the client nobody has used, not this one.
+  await page.goto(`${server.base}/administration/identity-clients`);
+  await page.getByLabel('Show').selectOption('never_used');
+  await page.getByRole('link', { name: 'lifecycle-unused' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'lifecycle-client', exact: true }).count(), 0);
+  assert.match(page.url(), /filter=never_used/);
+  await page.getByLabel('Show').selectOption('secret_expires_30_days');
+  await page.getByRole('link', { name: 'lifecycle-client', exact: true }).waitFor();
+  await axe(page, 'list filtered by usage');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -131,6 +131,12 @@ pub async fn revoke_tokens(id: &str) -> ApiResult<Versioned<IdentityClient>> {
     versioned(send(Request::post(&url)).await?).await
 }
 
+/// Ends the previous secret now, before its grace period runs out.
+pub async fn end_previous_secret(id: &str) -> ApiResult<Versioned<IdentityClient>> {
+    let url = format!("{}/previous-secret", client_url(id));
+    versioned(send(Request::delete(&url)).await?).await
+}
+
 /// Deletes a client. The admin UI does not offer this (the seed has no delete step); it is here
 /// so that the API's whole surface has one typed entry point.
 #[allow(dead_code)]

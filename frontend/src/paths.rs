@@ -61,6 +61,7 @@ impl ListView {
                 status: text("status"),
                 search: text("search"),
                 sort: text("sort"),
+                filter: text("filter"),
             },
             earlier: params
                 .get_all(EARLIER)
@@ -96,6 +97,7 @@ impl ListView {
             .as_deref()
             .is_some_and(|s| !s.trim().is_empty())
             || self.query.status.as_deref().is_some_and(|s| !s.is_empty())
+            || self.query.filter.as_deref().is_some_and(|s| !s.is_empty())
     }
 
     /// The first page of this view with another search text (kept as typed, spaces and all).
@@ -106,6 +108,11 @@ impl ListView {
     /// The first page of this view with another status filter (`""` is all).
     pub fn with_status(&self, status: String) -> Self {
         self.first_page(|q| q.status = Some(status).filter(|s| !s.is_empty()))
+    }
+
+    /// The first page of this view with another usage filter (`""` is none).
+    pub fn with_filter(&self, filter: String) -> Self {
+        self.first_page(|q| q.filter = Some(filter).filter(|s| !s.is_empty()))
     }
 
     fn first_page(&self, change: impl FnOnce(&mut ClientListQuery)) -> Self {

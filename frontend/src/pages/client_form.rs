@@ -3,13 +3,51 @@
 use crate::api::{self, ApiFailure, Versioned};
 use crate::app::use_session;
 use crate::paths;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use vitesse_domain::wire::{CreateClientRequest, IdentityClient, UpdateClientRequest};
 use vitesse_domain::{
-    ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet, TokenDuration,
+    ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet,
+    SECRET_EXPIRES_FIELD, TokenDuration, latest_secret_expiry, parse_secret_expiry,
 };
+
+/// The browser's clock.
+pub fn js_now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// A secret's expiry as the date input holds it (`YYYY-MM-DD`, the start of that day in UTC),
+/// checked by the domain's rule; empty means it does not expire.
+pub fn secret_expiry(date: &str) -> Result<Option<DateTime<Utc>>, String> {
+    if date.trim().is_empty() {
+        return Ok(None);
+    }
+    let at = serde_json::Value::String(format!("{}T00:00:00Z", date.trim()));
+    parse_secret_expiry(Some(&at), js_now()).map_err(|e| e.message)
+}
+
+/// "Secret expires": an optional date, from tomorrow to two years ahead.
+#[component]
+pub fn ExpiryInput(field: FormField, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    let day = |t: DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+    let min = day(js_now() + chrono::Duration::days(1));
+    let max = day(latest_secret_expiry(js_now()) - chrono::Duration::days(1));
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for="secret-expires">"Secret expires"</label>
+            <p class="hint" id="secret-expires-hint">"Optional. After this date (00:00 UTC) the secret no longer works; at most two years ahead. Leave empty for no expiry."</p>
+            <input id="secret-expires" type="date" min=min max=max
+                aria-describedby="secret-expires-hint secret-expires-error"
+                aria-invalid=move || error.get().is_some().to_string()
+                prop:value=move || field.value.get()
+                on:input=move |ev| field.value.set(event_target_value(&ev))
+                on:blur=move |_| field.touched.set(true)/>
+            <div class="error" id="secret-expires-error" aria-live="polite">{move || error.get()}</div>
+        </div>
+    }
+}
 
 /// A secret the server has just made, kept only in memory until the person has stored it.
 #[derive(Clone, Copy)]
@@ -49,6 +87,8 @@ const FIELDS: [Field; 6] = [
 struct ClientForm {
     client_id: FormField,
     secret: FormField,
+    /// New Client: the secret's expiry date (empty: none).
+    expiry: FormField,
     name: FormField,
     description: FormField,
     duration: FormField,
@@ -67,6 +107,7 @@ impl ClientForm {
         Self {
             client_id: FormField::new(""),
             secret: FormField::new(""),
+            expiry: FormField::new(""),
             name: FormField::new(""),
             description: FormField::new(""),
             duration: FormField::new("60"),
@@ -143,7 +184,24 @@ impl ClientForm {
     }
 
     fn has_errors(&self) -> bool {
-        FIELDS.iter().any(|f| self.rule(*f).is_some())
+        FIELDS.iter().any(|f| self.rule(*f).is_some()) || self.expiry_rule().is_some()
+    }
+
+    /// The expiry's rule, or what the server said about it.
+    fn expiry_rule(&self) -> Option<String> {
+        secret_expiry(&self.expiry.value.get()).err().or_else(|| {
+            self.server_errors.with(|errs| {
+                errs.iter()
+                    .find(|e| e.field == SECRET_EXPIRES_FIELD)
+                    .map(|e| e.message.clone())
+            })
+        })
+    }
+
+    fn expiry_shown(&self) -> Option<String> {
+        (self.expiry.touched.get() || self.submitted.get())
+            .then(|| self.expiry_rule())
+            .flatten()
     }
 
     fn minutes(&self) -> i64 {
@@ -164,6 +222,9 @@ impl ClientForm {
             client_secret: (!self.generate.get_untracked())
                 .then(|| self.secret.value.get_untracked()),
             generate_secret: self.generate.get_untracked().then_some(true),
+            secret_expires_at: secret_expiry(&self.expiry.value.get_untracked())
+                .ok()
+                .flatten(),
             name: Self::optional(self.name),
             description: Self::optional(self.description),
             token_duration_minutes: self.minutes(),
@@ -188,6 +249,7 @@ impl ClientForm {
         UpdateClientRequest {
             client_id: changed(self.client_id.value.get_untracked(), &base.client_id),
             client_secret: Some(self.secret.value.get_untracked()).filter(|s| !s.is_empty()),
+            secret_expires_at: None,
             name: changed(Self::optional(self.name), &base.name),
             description: changed(Self::optional(self.description), &base.description),
             token_duration_minutes: changed(self.minutes(), &base.token_duration_minutes),
@@ -360,7 +422,10 @@ fn ClientFields(form: ClientForm) -> impl IntoView {
         {if form.secret_optional {
             view! { <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret))/> }.into_any()
         } else {
-            view! { <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret)) generate=form.generate/> }.into_any()
+            view! {
+                <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret)) generate=form.generate/>
+                <ExpiryInput field=form.expiry error=Signal::derive(move || form.expiry_shown())/>
+            }.into_any()
         }}
         {text_input(form, Field::Name, "client-name", "Optional label for your reference. 3–100 characters.", form.name, "text")}
         <div class="field" class:invalid=move || form.shown(Field::Description).is_some()>

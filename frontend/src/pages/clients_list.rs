@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
-use vitesse_domain::listing::ClientListQuery;
+use vitesse_domain::listing::{ClientListQuery, UsageFilter};
 use vitesse_domain::wire::{IdentityClient, UpdateClientRequest};
 
 /// Clients per page unless the address asks for another `limit`.
@@ -82,6 +82,7 @@ pub fn ClientsList() -> impl IntoView {
     };
 
     let status = move || view_state.with(|v| v.query.status.clone().unwrap_or_default());
+    let usage = move || view_state.with(|v| v.query.filter.clone().unwrap_or_default());
 
     view! {
         <div class="toolbar">
@@ -104,6 +105,15 @@ pub fn ClientsList() -> impl IntoView {
                     <option value="disabled" prop:selected=move || status() == "disabled">"Disabled"</option>
                 </select>
             </div>
+            <div class="field inline">
+                <label for="usage-filter">"Show"</label>
+                <select id="usage-filter" on:change=move |ev| go.run((view_state.get_untracked().with_filter(event_target_value(&ev)), false))>
+                    <option value="" prop:selected=move || usage().is_empty()>"All clients"</option>
+                    {UsageFilter::ALL.into_iter().map(|f| view! {
+                        <option value=f.wire_name() prop:selected=move || usage() == f.wire_name()>{f.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
         </div>
         <div class="card list-card" aria-busy=move || loading.get().to_string()>
             {move || match list.get() {
@@ -115,7 +125,7 @@ pub fn ClientsList() -> impl IntoView {
                     view! {
                         <div class="empty">
                             {if filtered {
-                                view! { <p>"No identity clients match your search."</p> }.into_any()
+                                view! { <p>"No identity clients match your search or filters."</p> }.into_any()
                             } else {
                                 view! {
                                     <p>"No identity clients yet."</p>
