@@ -1,3 +1,6 @@
+DROP INDEX identity_clients_account_secret_expiry;
+DROP INDEX identity_clients_account;
+CREATE INDEX identity_clients_account ON identity_clients (account_id, client_id_key);
 DROP INDEX identity_clients_account_created;
 DROP INDEX identity_clients_account_updated;
 CREATE INDEX identity_clients_account_created ON identity_clients (account_id, created_at);

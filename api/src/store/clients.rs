@@ -239,6 +239,20 @@ pub fn list(
         query = query.filter(c::enabled.eq(enabled));
     }
     if let Some(text) = listing.search.as_deref().filter(|t| !t.is_empty()) {
+        // A rare text: SQLite finds its few rows through the trigram table, instead of reading
+        // the account to the end (PostgreSQL's planner makes that choice by itself). A common
+        // one fills a page within the first rows of the order. The LIKE below decides.
+        if let Some(rows) = super::search::sqlite_rare_text_rows(conn, text)? {
+            let rows: Vec<String> = rows.iter().map(i64::to_string).collect();
+            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "identity_clients.rowid IN ({})",
+                if rows.is_empty() {
+                    "NULL".into()
+                } else {
+                    rows.join(",")
+                }
+            )));
+        }
         let pattern = contains_pattern(text);
         query = query.filter(
             c::client_id_key
@@ -305,12 +319,15 @@ pub fn list(
                 .transpose()?
         ),
     }
-    rows_into_clients(
-        query
-            .limit(limit)
-            .select(ClientRow::as_select())
-            .load(conn)?,
-    )
+    // The page's ids first, from the order's index alone where it covers the search; then
+    // their rows.
+    let ids: Vec<String> = query.limit(limit).select(c::id).load(conn)?;
+    let mut rows: Vec<ClientRow> = identity_clients::table
+        .filter(c::id.eq_any(&ids))
+        .select(ClientRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    rows_into_clients(rows)
 }
 
 /// A client of this account; another account's client is "not found", never "forbidden".

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod revocations;
 pub mod roles;
 pub mod schema;
+pub(crate) mod search;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -177,7 +178,9 @@ pub fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
         AnyConnection::Postgresql(c) => c.run_pending_migrations(MIGRATIONS).map(|_| ()),
         AnyConnection::Sqlite(c) => c.run_pending_migrations(MIGRATIONS).map(|_| ()),
     };
-    result.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    result.map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
+    search::ensure_index(conn);
+    Ok(())
 }
 
 /// Runs `f` in one write transaction. On SQLite the write lock is taken up front

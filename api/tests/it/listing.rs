@@ -148,3 +148,67 @@ async fn list_pages_filters_searches_and_sorts(b: Backend) {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+on_both_backends!(search_follows_edits_and_deletes_and_common_or_rare_text,);
+
+/// Search reads an index (a trigram table on SQLite, trigram indexes on PostgreSQL) for rare
+/// text and the list's order for common text: both answer alike, and the index follows
+/// renames and deletions at once.
+async fn search_follows_edits_and_deletes_and_common_or_rare_text(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let mut made = vec![];
+    for i in 0..6 {
+        let mut body = valid_client(&format!("fleet-{i:02}"));
+        body["name"] = json!(format!("Warehouse {i}"));
+        made.push(json(app.create_client(&admin, &body).await).await);
+    }
+    let found = |q: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let page = json(
+                admin
+                    .get(app.url(&format!("/api/v1/identity-clients?search={q}")))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["client_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("WAREHOUSE").await.len(), 6);
+    assert_eq!(found("house%203").await, ["fleet-03"]);
+    // Renamed: found by its new name and ID, no longer by the old ones.
+    let res = patch(
+        &app,
+        &admin,
+        &made[3],
+        json!({"client_id": "renamed-one", "name": "Payouts robot"}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(found("robot").await, ["renamed-one"]);
+    assert_eq!(found("named-o").await, ["renamed-one"]);
+    assert!(found("house%203").await.is_empty());
+    assert!(found("fleet-03").await.is_empty());
+    // Name cleared, then the client deleted: gone from the index.
+    let res = patch(&app, &admin, &made[2], json!({"name": null}), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(found("house%202").await.is_empty());
+    assert_eq!(found("fleet-02").await, ["fleet-02"]);
+    let res = admin
+        .delete(app.url(&path_of(&made[2])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(found("fleet-02").await.is_empty());
+    assert_eq!(found("fle").await.len(), 4);
+}
