@@ -222,34 +222,26 @@ pub async fn issue(
     })
 }
 
-/// "Last used" of the client and of the secret it presented, each written at most once a
-/// minute and off the response's path.
+/// "Last used" of the client and of the secret it presented: one write at most once a minute
+/// per secret, off the response's path.
 fn record_last_use(state: &Arc<AppState>, authenticated: &Authenticated) {
     let (client, slot) = (&authenticated.client, authenticated.slot);
     let at = now();
-    let client_stale = client.last_use_is_stale(at);
-    let secret_stale = client.secret.use_is_stale(slot, at);
-    let Some(hash) = client.secret.get(slot).map(|s| s.hash.as_str().to_owned()) else {
+    let Some(hash) = client
+        .secret
+        .get(slot)
+        .filter(|_| client.secret.use_is_stale(slot, at))
+        .map(|s| s.hash.as_str().to_owned())
+    else {
         return;
     };
-    if !client_stale && !secret_stale {
-        return;
-    }
     let (state, id) = (Arc::clone(state), client.id.clone());
     tokio::spawn(async move {
         let at = at.naive_utc();
-        let written = state
-            .db(move |c| {
-                if client_stale {
-                    client_store::touch_last_used(c, &id, at)?;
-                }
-                if secret_stale {
-                    client_store::touch_secret_used(c, &id, slot, &hash, at)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = written {
+        if let Err(e) = state
+            .db(move |c| client_store::touch_last_used(c, &id, slot, &hash, at))
+            .await
+        {
             tracing::warn!(error = %e, "could not record last use");
         }
     });

@@ -459,31 +459,11 @@ pub fn remove(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Records a token issue, at most once a minute per client (the condition makes racing
-/// instances harmless).
+/// Records a token issued with the secret `hash` in `slot`: the client's and that secret's last
+/// use, in one write, at most once a minute per secret (the client's own last use is never
+/// older than its secrets'). The hash condition keeps a use from landing on a secret that
+/// replaced it in between; the time condition makes racing instances harmless.
 pub fn touch_last_used(
-    conn: &mut AnyConnection,
-    id: &str,
-    at: NaiveDateTime,
-) -> Result<(), StoreError> {
-    use identity_clients::dsl as c;
-    let a_minute_ago = at - chrono::Duration::minutes(1);
-    diesel::update(
-        identity_clients::table.filter(c::id.eq(id)).filter(
-            c::last_used_at
-                .is_null()
-                .or(c::last_used_at.lt(a_minute_ago)),
-        ),
-    )
-    .set(c::last_used_at.eq(at))
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Records that the secret `hash` in `slot` authenticated the client, at most once a minute
-/// per secret. The hash condition keeps a use from landing on a secret that replaced it in
-/// between; the time condition makes racing instances harmless.
-pub fn touch_secret_used(
     conn: &mut AnyConnection,
     id: &str,
     slot: SecretSlot,
@@ -501,7 +481,7 @@ pub fn touch_secret_used(
                     .or(c::secret_last_used_at.lt(a_minute_ago)),
             ),
         )
-        .set(c::secret_last_used_at.eq(at))
+        .set((c::last_used_at.eq(at), c::secret_last_used_at.eq(at)))
         .execute(conn)?,
         SecretSlot::Previous => diesel::update(
             this_client.filter(c::previous_secret_hash.eq(hash)).filter(
@@ -510,7 +490,10 @@ pub fn touch_secret_used(
                     .or(c::previous_secret_last_used_at.lt(a_minute_ago)),
             ),
         )
-        .set(c::previous_secret_last_used_at.eq(at))
+        .set((
+            c::last_used_at.eq(at),
+            c::previous_secret_last_used_at.eq(at),
+        ))
         .execute(conn)?,
     };
     Ok(())

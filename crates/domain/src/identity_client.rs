@@ -233,12 +233,6 @@ impl IdentityClient {
         std::time::Duration::from_secs(self.token_duration.seconds() as u64)
     }
 
-    /// "Last used" is written at most once a minute: whether a use at `now` needs recording.
-    pub fn last_use_is_stale(&self, now: DateTime<Utc>) -> bool {
-        self.last_used_at
-            .is_none_or(|t| now - t >= chrono::Duration::minutes(1))
-    }
-
     /// The client as the API shows it (no secret material, by design).
     pub fn to_wire(&self, now: DateTime<Utc>) -> crate::wire::IdentityClient {
         crate::wire::IdentityClient {
