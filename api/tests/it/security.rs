@@ -123,6 +123,10 @@ async fn automation_cannot_take_over_or_switch_off_a_more_powerful_client(b: Bac
             "end its tokens",
             send(api.post(app.url(&format!("{payouts}/revoke-tokens")))).await,
         ),
+        (
+            "end its previous secret",
+            send(api.delete(app.url(&format!("{payouts}/previous-secret")))).await,
+        ),
         ("delete it", send(api.delete(app.url(&payouts))).await),
         (
             "cut its roles down to its own (which would open the rest)",
