@@ -504,3 +504,36 @@ test('each secret shows how it was made, its dates and last use; the previous on
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('an address allow-list is typed one range per line, checked as typed, and holds at the token endpoint', async () => {
+  const admin = createAdmin(server);
+  const secret = 'pinned-ui-secret';
+  remember(secret);
+  const page = await newPage();
+  await signIn(page, admin, '/administration/identity-clients/new');
+  await page.getByRole('heading', { name: 'New Client' }).waitFor();
+  await page.getByLabel('Client ID').fill('pinned-ui-client');
+  await page.getByLabel('Client secret', { exact: true }).fill(secret);
+  await page.getByLabel('Token duration').fill('15');
+  await page.getByLabel('payments:read').check();
+  await page.getByLabel('Allowed addresses').fill('10.0.0.1/24');
+  await page.getByLabel('Allowed addresses').blur();
+  await page.getByText('bits are set below the /24 prefix', { exact: false }).waitFor();
+  await page.getByLabel('Allowed addresses').fill('127.0.0.1\n\n::1');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByText('127.0.0.1/32, ::1/128').waitFor();
+  const token = () => fetch(`${server.base}/oauth2/token`, {
+    method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'pinned-ui-client', client_secret: secret }),
+  });
+  assert.equal((await token()).status, 200, 'this test runs on 127.0.0.1');
+
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.getByLabel('Allowed addresses').fill('10.0.0.0/8');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('10.0.0.0/8').first().waitFor();
+  assert.equal((await token()).status, 401);
+  await page.getByText('Edited: Allowed addresses').waitFor();
+  await axe(page, 'client details with an allow-list');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

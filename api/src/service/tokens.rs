@@ -53,8 +53,12 @@ pub async fn authenticate(
         .db(move |c| client_store::find_by_client_id(c, &client_id))
         .await?;
     let at = now();
-    // With the account's identity clients switched off, its clients get no tokens.
-    let usable = |c: &IdentityClient, feature_on: bool| c.enabled && feature_on;
+    // With the account's identity clients switched off, its clients get no tokens; from an
+    // address outside a client's allow-list neither. Either way the answer, and its cost, are
+    // those of a wrong secret.
+    let from: Option<std::net::IpAddr> = address.parse().ok();
+    let usable =
+        |c: &IdentityClient, feature_on: bool| c.enabled && feature_on && c.allows_address(from);
     // The presented secret's form picks the path, whatever the client: a generated secret is
     // checked by digest (instant), anything else by bcrypt. Each can only ever match a verifier
     // of its own kind, and an unknown client costs the same as a known one on either path.

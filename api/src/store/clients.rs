@@ -7,7 +7,7 @@ use super::{AnyConnection, StoreError, is_unique_violation};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vitesse_domain::{
-    ClientId, ClientListing, ClientName, Description, Field, FieldError, FieldErrors,
+    AddressList, ClientId, ClientListing, ClientName, Description, Field, FieldError, FieldErrors,
     IdentityClient, PreviousSecret, RoleSet, SecretHash, SecretSlot, SecretState, SortKey,
     StoredSecret, TokenDuration, UsageFilter,
 };
@@ -41,6 +41,8 @@ pub struct ClientRow {
     pub secret_last_used_at: Option<NaiveDateTime>,
     pub previous_secret_created_at: Option<NaiveDateTime>,
     pub previous_secret_last_used_at: Option<NaiveDateTime>,
+    /// CIDR ranges separated by spaces; `None`: any address.
+    pub allowed_addresses: Option<String>,
 }
 
 impl ClientRow {
@@ -81,6 +83,12 @@ impl ClientRow {
                 .map_err(bad)?,
             roles: RoleSet::parse(&roles).map_err(bad)?,
             enabled: self.enabled,
+            allowed_addresses: match &self.allowed_addresses {
+                Some(text) => {
+                    AddressList::parse(&text.split(' ').collect::<Vec<_>>()).map_err(bad)?
+                }
+                None => None,
+            },
             secret: SecretState { current, previous },
             version: self.version,
             token_generation: self.token_generation,
@@ -122,6 +130,10 @@ impl ClientRow {
             secret_last_used_at: naive(current.last_used_at),
             previous_secret_created_at: previous.map(|p| p.secret.created_at.naive_utc()),
             previous_secret_last_used_at: previous.and_then(|p| naive(p.secret.last_used_at)),
+            allowed_addresses: c
+                .allowed_addresses
+                .as_ref()
+                .map(|l| l.to_strings().join(" ")),
         }
     }
 }
@@ -430,6 +442,7 @@ pub fn save(
         identity_clients::token_duration_minutes.eq(row.token_duration_minutes),
         identity_clients::enabled.eq(row.enabled),
         identity_clients::roles.eq(&row.roles),
+        identity_clients::allowed_addresses.eq(&row.allowed_addresses),
         identity_clients::version.eq(row.version),
         identity_clients::token_generation.eq(row.token_generation),
         identity_clients::updated_at.eq(row.updated_at),

@@ -66,6 +66,7 @@ diesel::table! {
         secret_last_used_at -> Nullable<Timestamp>,
         previous_secret_created_at -> Nullable<Timestamp>,
         previous_secret_last_used_at -> Nullable<Timestamp>,
+        allowed_addresses -> Nullable<Text>,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod addresses;
 mod cli;
 mod clients;
 mod contract;

@@ -105,7 +105,7 @@ async fn unknown_client_and_wrong_secret_take_the_same_time() {
 
 /// A token request from the loopback address `from` (all of 127.0.0.0/8 is this machine), with
 /// an `X-Forwarded-For` header when given.
-async fn token_from(
+pub(crate) async fn token_from(
     app: &TestApp,
     from: &str,
     forwarded_for: Option<&str>,

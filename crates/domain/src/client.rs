@@ -2,7 +2,7 @@
 
 use crate::error::{Field, FieldError, FieldErrors};
 use crate::secret_state::{SECRET_EXPIRES_FIELD, parse_secret_expiry};
-use crate::{ClientId, ClientName, ClientSecret, Description, RoleSet, TokenDuration};
+use crate::{AddressList, ClientId, ClientName, ClientSecret, Description, RoleSet, TokenDuration};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -58,6 +58,8 @@ pub struct NewClient {
     pub description: Option<Description>,
     pub token_duration: TokenDuration,
     pub roles: RoleSet,
+    /// `None`: tokens from any address.
+    pub allowed_addresses: Option<AddressList>,
 }
 
 /// An edit: a field that is present changes, an absent one is kept (JSON merge-patch).
@@ -73,6 +75,8 @@ pub struct ClientPatch {
     pub token_duration: Option<TokenDuration>,
     pub roles: Option<RoleSet>,
     pub enabled: Option<bool>,
+    /// `Some(None)`: any address again.
+    pub allowed_addresses: Option<Option<AddressList>>,
 }
 
 /// Every field of a client, each `None` where its rule failed.
@@ -88,7 +92,14 @@ type Parts = (
 
 impl NewClient {
     /// The client when every field passed, otherwise every failure.
-    fn assemble(errs: FieldErrors, parts: Parts) -> Result<Self, FieldErrors> {
+    fn assemble(
+        errs: FieldErrors,
+        parts: Parts,
+        allowed_addresses: Option<Option<AddressList>>,
+    ) -> Result<Self, FieldErrors> {
+        let Some(allowed_addresses) = allowed_addresses else {
+            return Err(errs);
+        };
         match parts {
             (
                 Some(client_id),
@@ -106,6 +117,7 @@ impl NewClient {
                 description,
                 token_duration,
                 roles,
+                allowed_addresses,
             }),
             _ => Err(errs),
         }
@@ -114,11 +126,12 @@ impl NewClient {
     /// Reads a JSON body field by field, so a wrong type is reported against its field together
     /// with every other failure (serde alone stops at the first).
     /// The members a create request may carry.
-    pub const MEMBERS: [&'static str; 8] = [
+    pub const MEMBERS: [&'static str; 9] = [
         Field::ClientId.wire_name(),
         Field::ClientSecret.wire_name(),
         GENERATE_SECRET,
         SECRET_EXPIRES_FIELD,
+        Field::AllowedAddresses.wire_name(),
         Field::Name.wire_name(),
         Field::Description.wire_name(),
         Field::TokenDuration.wire_name(),
@@ -147,6 +160,7 @@ impl NewClient {
         let roles = errs
             .take(required_roles(obj))
             .and_then(|r| errs.take(RoleSet::parse(&r)));
+        let allowed_addresses = errs.take(address_list(obj));
         NewClient::assemble(
             errs,
             (
@@ -158,6 +172,7 @@ impl NewClient {
                 token_duration,
                 roles,
             ),
+            allowed_addresses,
         )
     }
 }
@@ -165,10 +180,11 @@ impl NewClient {
 impl ClientPatch {
     /// Reads a JSON merge-patch body: members present change, absent ones are kept.
     /// The members an edit may carry.
-    pub const MEMBERS: [&'static str; 8] = [
+    pub const MEMBERS: [&'static str; 9] = [
         Field::ClientId.wire_name(),
         Field::ClientSecret.wire_name(),
         SECRET_EXPIRES_FIELD,
+        Field::AllowedAddresses.wire_name(),
         Field::Name.wire_name(),
         Field::Description.wire_name(),
         Field::TokenDuration.wire_name(),
@@ -221,6 +237,9 @@ impl ClientPatch {
             patch.roles = errs
                 .take(required_roles(obj))
                 .and_then(|r| errs.take(RoleSet::parse(&r)));
+        }
+        if obj.contains_key(Field::AllowedAddresses.wire_name()) {
+            patch.allowed_addresses = errs.take(address_list(obj));
         }
         if let Some(v) = obj.get(Field::Enabled.wire_name()) {
             match v {
@@ -354,6 +373,23 @@ fn required_minutes(obj: &Map<String, Value>) -> Result<i64, FieldError> {
             },
         },
         Some(_) => Err(FieldError::new(f, TokenDuration::WHOLE_RULE)),
+    }
+}
+
+/// `allowed_addresses`: a list of ranges; absent, `null` or empty for any address.
+fn address_list(obj: &Map<String, Value>) -> Result<Option<AddressList>, FieldError> {
+    let f = Field::AllowedAddresses;
+    let shape = || FieldError::new(f, "Allowed addresses must be a list of addresses or ranges");
+    match obj.get(f.wire_name()) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => {
+            let texts: Vec<&str> = items
+                .iter()
+                .map(|v| v.as_str().ok_or_else(shape))
+                .collect::<Result<_, _>>()?;
+            AddressList::parse(&texts)
+        }
+        Some(_) => Err(shape()),
     }
 }
 

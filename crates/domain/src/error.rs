@@ -13,9 +13,30 @@ pub enum Field {
     TokenDuration,
     Roles,
     Enabled,
+    AllowedAddresses,
 }
 
 impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::ClientId,
+        Field::ClientSecret,
+        Field::Name,
+        Field::Description,
+        Field::TokenDuration,
+        Field::Roles,
+        Field::Enabled,
+        Field::AllowedAddresses,
+    ];
+
+    /// The label a person reads for a wire name (the audit trail's keys); the wire name
+    /// itself for anything else.
+    pub fn label_of(wire_name: &str) -> &str {
+        Self::ALL
+            .iter()
+            .find(|f| f.wire_name() == wire_name)
+            .map_or(wire_name, |f| f.label())
+    }
+
     /// The JSON member name on the wire.
     pub const fn wire_name(self) -> &'static str {
         match self {
@@ -26,6 +47,7 @@ impl Field {
             Field::TokenDuration => "token_duration_minutes",
             Field::Roles => "roles",
             Field::Enabled => "enabled",
+            Field::AllowedAddresses => "allowed_addresses",
         }
     }
 
@@ -39,6 +61,7 @@ impl Field {
             Field::TokenDuration => "Token duration",
             Field::Roles => "Roles",
             Field::Enabled => "Status",
+            Field::AllowedAddresses => "Allowed addresses",
         }
     }
 }

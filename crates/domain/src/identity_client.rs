@@ -4,7 +4,9 @@
 
 use crate::error::Field;
 use crate::secret_state::{SecretHash, SecretState, StoredSecret};
-use crate::{ClientId, ClientName, ClientPatch, Description, NewClient, RoleSet, TokenDuration};
+use crate::{
+    AddressList, ClientId, ClientName, ClientPatch, Description, NewClient, RoleSet, TokenDuration,
+};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -41,6 +43,8 @@ pub struct IdentityClient {
     pub token_duration: TokenDuration,
     pub roles: RoleSet,
     pub enabled: bool,
+    /// Where tokens may be asked for from; `None`: anywhere.
+    pub allowed_addresses: Option<AddressList>,
     pub secret: SecretState,
     /// Advances with every change; the API's ETag.
     pub version: i32,
@@ -95,6 +99,7 @@ impl IdentityClient {
             token_duration: new.token_duration,
             roles: new.roles.clone(),
             enabled: true,
+            allowed_addresses: new.allowed_addresses.clone(),
             secret: SecretState::new(secret),
             version: 1,
             token_generation: 0,
@@ -124,6 +129,9 @@ impl IdentityClient {
         if let Some(v) = &patch.roles {
             self.roles = v.clone();
         }
+        if let Some(v) = &patch.allowed_addresses {
+            self.allowed_addresses = v.clone();
+        }
         if let Some(v) = patch.enabled {
             if self.enabled && !v {
                 self.revoke_tokens();
@@ -142,6 +150,16 @@ impl IdentityClient {
     /// issued to is still the client's (a renamed client's old tokens stop).
     pub fn accepts_token(&self, client_id: &str, generation: i32) -> bool {
         self.enabled && self.token_generation == generation && self.client_id.as_str() == client_id
+    }
+
+    /// Whether a token may be asked for from `address` (the caller as the trusted-proxy rules
+    /// see it; unknown counts as outside every list).
+    pub fn allows_address(&self, address: Option<std::net::IpAddr>) -> bool {
+        match (&self.allowed_addresses, address) {
+            (None, _) => true,
+            (Some(list), Some(a)) => list.allows(a),
+            (Some(_), None) => false,
+        }
     }
 
     /// Whether changing this client's secret, client ID, status or tokens, or deleting it, is
@@ -197,6 +215,10 @@ impl IdentityClient {
             json!(self.token_duration.minutes()),
         );
         m.insert(Field::Roles.wire_name().into(), json!(self.roles.names()));
+        m.insert(
+            Field::AllowedAddresses.wire_name().into(),
+            json!(self.allowed_addresses.as_ref().map(AddressList::to_strings)),
+        );
         m
     }
 
@@ -243,6 +265,11 @@ impl IdentityClient {
             token_duration_minutes: self.token_duration.minutes(),
             roles: self.roles.names(),
             enabled: self.enabled,
+            allowed_addresses: self
+                .allowed_addresses
+                .as_ref()
+                .map(AddressList::to_strings)
+                .unwrap_or_default(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_used_at: self.last_used_at,

@@ -1,6 +1,7 @@
 //! The identity-client domain: value types that can only be built valid, and the wire types
 //! that the API and the SPA exchange. No I/O; compiles for wasm32.
 
+mod address_list;
 mod client;
 mod client_id;
 mod client_name;
@@ -19,6 +20,7 @@ mod text;
 mod token_duration;
 pub mod wire;
 
+pub use address_list::{AddressList, AddressRange};
 pub use client::{
     ClientPatch, GENERATE_SECRET, NewClient, NewSecret, SecretRotation, refuse_unknown_members,
 };

@@ -37,6 +37,11 @@ pub struct CreateClientRequest {
     pub token_duration_minutes: i64,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::roles))]
     pub roles: Vec<String>,
+    /// IPv4/IPv6 addresses or CIDR ranges (at most 50) that may ask for tokens; absent or
+    /// empty: any address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50, example = json!(["203.0.113.0/24"])))]
+    pub allowed_addresses: Option<Vec<String>>,
 }
 
 /// An identity client as the API shows it. There is no secret here, by design.
@@ -58,6 +63,9 @@ pub struct IdentityClient {
     pub roles: Vec<String>,
     /// Enabled clients can request tokens; a new client is enabled immediately.
     pub enabled: bool,
+    /// The ranges that may ask for tokens (CIDR); empty: any address.
+    #[serde(default)]
+    pub allowed_addresses: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// When the client last received a token (recorded at most once a minute).
@@ -158,6 +166,14 @@ pub struct UpdateClientRequest {
     /// `false` disables the client: it gets no tokens and its tokens stop working.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Replaces the allow-list; `null` or `[]`: any address again.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub allowed_addresses: Option<Option<Vec<String>>>,
 }
 
 /// A member that is present, even as `null`, is `Some` (merge-patch: `null` clears).

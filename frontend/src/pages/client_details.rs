@@ -36,7 +36,7 @@ fn describe(e: &AuditEvent) -> String {
         .map(|m| {
             m.keys()
                 .filter(|k| e.action == "updated" || *k == "client_secret")
-                .cloned()
+                .map(|k| vitesse_domain::Field::label_of(k).to_owned())
                 .collect()
         })
         .unwrap_or_default();
@@ -329,6 +329,11 @@ pub fn ClientDetails() -> impl IntoView {
                             <dt>"Description"</dt><dd>{c.description.clone().unwrap_or_else(|| "—".into())}</dd>
                             <dt>"Token duration"</dt><dd>{format!("{} minutes", c.token_duration_minutes)}</dd>
                             <dt>"Roles"</dt><dd><RoleList roles=c.roles.clone()/></dd>
+                            <dt>"Allowed addresses"</dt><dd>{if c.allowed_addresses.is_empty() {
+                                "Any address".to_string()
+                            } else {
+                                c.allowed_addresses.join(", ")
+                            }}</dd>
                             <dt>"Status"</dt><dd><StatusBadge enabled=c.enabled/></dd>
                             <dt>"Created"</dt><dd><Timestamp at=c.created_at/></dd>
                             <dt>"Updated"</dt><dd><Timestamp at=c.updated_at/></dd>

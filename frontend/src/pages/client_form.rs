@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use vitesse_domain::wire::{CreateClientRequest, IdentityClient, UpdateClientRequest};
 use vitesse_domain::{
-    ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet,
+    AddressList, ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet,
     SECRET_EXPIRES_FIELD, TokenDuration, latest_secret_expiry, parse_secret_expiry,
 };
 
@@ -74,13 +74,14 @@ impl FormField {
     }
 }
 
-const FIELDS: [Field; 6] = [
+const FIELDS: [Field; 7] = [
     Field::ClientId,
     Field::ClientSecret,
     Field::Name,
     Field::Description,
     Field::TokenDuration,
     Field::Roles,
+    Field::AllowedAddresses,
 ];
 
 #[derive(Clone, Copy)]
@@ -92,6 +93,8 @@ struct ClientForm {
     name: FormField,
     description: FormField,
     duration: FormField,
+    /// One address or CIDR range per line.
+    addresses: FormField,
     roles: RwSignal<Vec<String>>,
     roles_touched: RwSignal<bool>,
     submitted: RwSignal<bool>,
@@ -111,6 +114,7 @@ impl ClientForm {
             name: FormField::new(""),
             description: FormField::new(""),
             duration: FormField::new("60"),
+            addresses: FormField::new(""),
             roles: RwSignal::new(vec![]),
             roles_touched: RwSignal::new(false),
             submitted: RwSignal::new(false),
@@ -131,6 +135,7 @@ impl ClientForm {
             .value
             .set(c.token_duration_minutes.to_string());
         self.roles.set(c.roles.clone());
+        self.addresses.value.set(c.allowed_addresses.join("\n"));
         self.submitted.set(false);
         self.server_errors.set(vec![]);
     }
@@ -153,6 +158,7 @@ impl ClientForm {
             }
             Field::TokenDuration => TokenDuration::parse_text(&self.duration.value.get()).err(),
             Field::Roles => RoleSet::parse(&self.roles.get()).err(),
+            Field::AllowedAddresses => AddressList::parse(&Self::lines(self.addresses.value.get())).err(),
             Field::Enabled => None,
         };
         err.map(|e| e.message).or_else(|| {
@@ -171,6 +177,7 @@ impl ClientForm {
             Field::Name => self.name.touched,
             Field::Description => self.description.touched,
             Field::TokenDuration => self.duration.touched,
+            Field::AllowedAddresses => self.addresses.touched,
             _ => self.roles_touched,
         }
     }
@@ -210,6 +217,15 @@ impl ClientForm {
             .unwrap_or(0)
     }
 
+    /// The allow-list as typed: one entry per line, blank lines ignored.
+    fn lines(text: String) -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     fn optional(field: FormField) -> Option<String> {
         let s = field.value.get_untracked();
         if s.trim().is_empty() { None } else { Some(s) }
@@ -229,6 +245,8 @@ impl ClientForm {
             description: Self::optional(self.description),
             token_duration_minutes: self.minutes(),
             roles: self.roles.get_untracked(),
+            allowed_addresses: Some(Self::lines(self.addresses.value.get_untracked()))
+                .filter(|l| !l.is_empty()),
         }
     }
 
@@ -255,6 +273,16 @@ impl ClientForm {
             token_duration_minutes: changed(self.minutes(), &base.token_duration_minutes),
             roles: (sorted(&roles) != sorted(&base.roles)).then_some(roles),
             enabled: None,
+            allowed_addresses: {
+                // Compared as the server writes them, so an unchanged list is not sent.
+                let typed = Self::lines(self.addresses.value.get_untracked());
+                let normal = AddressList::parse(&typed)
+                    .ok()
+                    .flatten()
+                    .map(|l| l.to_strings())
+                    .unwrap_or_default();
+                (normal != base.allowed_addresses).then_some(Some(typed))
+            },
         }
     }
 
@@ -437,6 +465,16 @@ fn ClientFields(form: ClientForm) -> impl IntoView {
                 on:input=move |ev| form.description.value.set(event_target_value(&ev))
                 on:blur=move |_| form.description.touched.set(true)></textarea>
             <div class="error" id="description-error" aria-live="polite">{move || form.shown(Field::Description)}</div>
+        </div>
+        <div class="field" class:invalid=move || form.shown(Field::AllowedAddresses).is_some()>
+            <label for="allowed-addresses">"Allowed addresses"</label>
+            <p class="hint" id="allowed-addresses-hint">"Optional. Tokens are issued only to requests from these IPv4 or IPv6 addresses or CIDR ranges, one per line (at most 50), such as 203.0.113.0/24. Leave empty to allow any address."</p>
+            <textarea id="allowed-addresses" spellcheck="false" aria-describedby="allowed-addresses-hint allowed-addresses-error"
+                aria-invalid=move || form.shown(Field::AllowedAddresses).is_some().to_string()
+                prop:value=move || form.addresses.value.get()
+                on:input=move |ev| { form.addresses.value.set(event_target_value(&ev)); form.forget_server_error(Field::AllowedAddresses); }
+                on:blur=move |_| form.addresses.touched.set(true)></textarea>
+            <div class="error" id="allowed-addresses-error" aria-live="polite">{move || form.shown(Field::AllowedAddresses)}</div>
         </div>
         {text_input(form, Field::TokenDuration, "token-duration", "Token lifetime in minutes: 10–60.", form.duration, "number")}
         <fieldset class="field" class:invalid=move || form.shown(Field::Roles).is_some() aria-describedby="roles-hint roles-error">

@@ -1,0 +1,1 @@
+ALTER TABLE identity_clients DROP COLUMN allowed_addresses;
