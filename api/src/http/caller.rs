@@ -130,6 +130,9 @@ pub fn caller_behind(
     headers: &actix_web::http::header::HeaderMap,
     config: &crate::config::Config,
 ) -> IpAddr {
+    // A dual-stack socket reports IPv4 peers as `::ffff:a.b.c.d`: compared, throttled and
+    // checked against allow-lists as the IPv4 address they are.
+    let peer = peer.to_canonical();
     if !config.trusts(peer) {
         return peer;
     }
@@ -144,7 +147,8 @@ pub fn caller_behind(
     for entry in entries.iter().rev() {
         let parsed = std::str::from_utf8(entry)
             .ok()
-            .and_then(|e| e.trim().parse::<IpAddr>().ok());
+            .and_then(|e| e.trim().parse::<IpAddr>().ok())
+            .map(|ip| ip.to_canonical());
         match parsed.ok_or(()) {
             Ok(ip) if config.trusts(ip) => caller = ip,
             Ok(ip) => return ip,
@@ -215,6 +219,26 @@ mod tests {
             caller_behind(ip("10.0.0.1"), &h, &config(&[])),
             ip("10.0.0.1"),
             "no trusted proxies: the header is ignored"
+        );
+    }
+
+    #[test]
+    fn an_ipv4_proxy_seen_through_a_dual_stack_socket_is_still_trusted() {
+        let c = config(&["127.0.0.1/32"]);
+        let mut h = HeaderMap::new();
+        h.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_static("198.51.100.9"),
+        );
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            caller_behind(mapped, &h, &c),
+            "198.51.100.9".parse::<IpAddr>().unwrap()
+        );
+        let direct: IpAddr = "::ffff:203.0.113.1".parse().unwrap();
+        assert_eq!(
+            caller_behind(direct, &HeaderMap::new(), &c),
+            "203.0.113.1".parse::<IpAddr>().unwrap()
         );
     }
 }

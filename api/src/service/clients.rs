@@ -154,13 +154,16 @@ pub async fn update(
         Some(s) => Some(hash_secret(state, s.expose()).await?),
         None => None,
     };
-    // Who holds the secret, the client ID, the switch or the roles holds the client: automation
-    // may touch them only for clients within its own roles (cutting a client's roles down to
-    // its own first would otherwise open the rest).
+    // Who holds the secret, the client ID, the switch, the roles, the allow-list or the token
+    // lifetime holds the client: automation may touch them only for clients within its own
+    // roles (cutting a client's roles down to its own first would otherwise open the rest; an
+    // allow-list can lock a client out or open it up; a longer lifetime lengthens a leak).
     let guarded = patch.client_secret.is_some()
         || patch.client_id.is_some()
         || patch.enabled.is_some()
-        || patch.roles.is_some();
+        || patch.roles.is_some()
+        || patch.allowed_addresses.is_some()
+        || patch.token_duration.is_some();
     edit(
         state,
         p,

@@ -254,7 +254,7 @@ pub fn list(
         // A rare text: SQLite finds its few rows through the trigram table, instead of reading
         // the account to the end (PostgreSQL's planner makes that choice by itself). A common
         // one fills a page within the first rows of the order. The LIKE below decides.
-        if let Some(rows) = super::search::sqlite_rare_text_rows(conn, text)? {
+        if let Some(rows) = super::search::sqlite_rare_text_rows(conn, account_id, text)? {
             let rows: Vec<String> = rows.iter().map(i64::to_string).collect();
             query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
                 "identity_clients.rowid IN ({})",

@@ -75,10 +75,12 @@ struct Row {
 }
 
 /// On SQLite, for a text of at least 3 characters (a trigram) found in at most [`RARE`] rows
-/// (of any account): those rows' rowids. `None` elsewhere: a common or short text, or
+/// of `account_id` (counted within the account, so another account's clients neither slow
+/// this one's search nor show through its timing): those rows' rowids. `None` elsewhere: a common or short text, or
 /// PostgreSQL. The phrase of a text's consecutive trigrams matches exactly where it occurs.
 pub fn sqlite_rare_text_rows(
     conn: &mut AnyConnection,
+    account_id: &str,
     text: &str,
 ) -> Result<Option<Vec<i64>>, super::StoreError> {
     let AnyConnection::Sqlite(c) = conn else {
@@ -89,9 +91,12 @@ pub fn sqlite_rare_text_rows(
     }
     let phrase = format!("\"{}\"", text.to_lowercase().replace('"', "\"\""));
     let rows: Vec<Row> = diesel::sql_query(
-        "SELECT rowid FROM identity_client_search WHERE identity_client_search MATCH ? LIMIT ?",
+        "SELECT s.rowid AS rowid FROM identity_client_search s \
+         JOIN identity_clients c ON c.rowid = s.rowid \
+         WHERE identity_client_search MATCH ? AND c.account_id = ? LIMIT ?",
     )
     .bind::<Text, _>(phrase)
+    .bind::<Text, _>(account_id)
     .bind::<BigInt, _>(RARE + 1)
     .load(c)?;
     Ok((rows.len() as i64 <= RARE).then(|| rows.into_iter().map(|r| r.rowid).collect()))

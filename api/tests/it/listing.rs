@@ -211,4 +211,12 @@ async fn search_follows_edits_and_deletes_and_common_or_rare_text(b: Backend) {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(found("fleet-02").await.is_empty());
     assert_eq!(found("fle").await.len(), 4);
+    // A control character (a NUL would cut the index's query short) is refused, naming search.
+    let res = admin
+        .get(app.url("/api/v1/identity-clients?search=fle%00et"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(res).await["errors"][0]["field"], "search");
 }

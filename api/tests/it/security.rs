@@ -124,6 +124,22 @@ async fn automation_cannot_take_over_or_switch_off_a_more_powerful_client(b: Bac
             send(api.post(app.url(&format!("{payouts}/revoke-tokens")))).await,
         ),
         (
+            "pin it to another address (a lock-out)",
+            send(
+                api.patch(app.url(&payouts))
+                    .json(&json!({"allowed_addresses": ["192.0.2.1"]})),
+            )
+            .await,
+        ),
+        (
+            "lengthen its tokens' life",
+            send(
+                api.patch(app.url(&payouts))
+                    .json(&json!({"token_duration_minutes": 60})),
+            )
+            .await,
+        ),
+        (
             "end its previous secret",
             send(api.delete(app.url(&format!("{payouts}/previous-secret")))).await,
         ),

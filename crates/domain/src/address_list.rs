@@ -22,12 +22,22 @@ impl AddressRange {
             Some((a, p)) => (a, Some(p)),
             None => (text, None),
         };
-        let network: IpAddr = addr
+        let written: IpAddr = addr
             .parse()
             .map_err(|_| format!("{text}: not an address"))?;
+        // An IPv4 range written as IPv6 (`::ffff:10.0.0.0/104`) is kept as the IPv4 range it is:
+        // callers are compared as IPv4.
+        let network = written.to_canonical();
+        let mapped = network != written;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
+            Some(p) if mapped => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| (96..=128).contains(p))
+                .map(|p| p - 96)
+                .ok_or_else(|| format!("{text}: the prefix must be 96–128"))?,
             Some(p) => p
                 .parse::<u8>()
                 .ok()
@@ -148,6 +158,11 @@ mod tests {
             l.to_strings(),
             ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7/32"]
         );
+        let mapped = AddressList::parse(&["::ffff:127.0.0.0/104"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(mapped.to_strings(), ["127.0.0.0/8"]);
+        assert!(mapped.allows(ip("127.1.2.3")));
         let any = AddressList::parse(&["0.0.0.0/0"]).unwrap().unwrap();
         assert!(any.allows(ip("8.8.8.8")) && !any.allows(ip("::1")));
     }

@@ -23,6 +23,7 @@ const SORT_RULE: &str =
     "sort must be client_id, created_at or updated_at, optionally prefixed with -";
 const FILTER_RULE: &str = "filter must be never_used, not_used_30_days or secret_expires_30_days";
 const SEARCH_RULE: &str = "search must be at most 100 characters";
+const SEARCH_CONTROL_RULE: &str = "search must not contain control characters";
 
 /// `GET /api/v1/identity-clients`'s query string, member for member.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +195,10 @@ impl ClientListQuery {
             .filter(|s| !s.is_empty());
         if search.is_some_and(|s| s.chars().count() > SEARCH_MAX) {
             errs.push(query_error("search", SEARCH_RULE));
+        }
+        if search.is_some_and(|s| s.chars().any(char::is_control)) {
+            // No client ID or name holds one; a NUL would also cut the index's query short.
+            errs.push(query_error("search", SEARCH_CONTROL_RULE));
         }
         match limit {
             Some(limit) if errs.is_empty() => Ok(ClientListing {

@@ -158,7 +158,9 @@ impl ClientForm {
             }
             Field::TokenDuration => TokenDuration::parse_text(&self.duration.value.get()).err(),
             Field::Roles => RoleSet::parse(&self.roles.get()).err(),
-            Field::AllowedAddresses => AddressList::parse(&Self::lines(self.addresses.value.get())).err(),
+            Field::AllowedAddresses => {
+                AddressList::parse(&Self::lines(self.addresses.value.get())).err()
+            }
             Field::Enabled => None,
         };
         err.map(|e| e.message).or_else(|| {
