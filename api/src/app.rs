@@ -23,7 +23,14 @@ macro_rules! routes {
     };
 }
 
+// The router tries routes in this order, running a pattern match against each one that has a
+// `{segment}`, so the token endpoint (nearly all requests in production) comes first: after the
+// identity-client routes it spent about 11k instructions per token on routing (callgrind: 374k
+// to 363k per warm token).
 routes! {
+    post "/oauth2/token" => oauth::token,
+    post "/oauth2/introspect" => oauth::introspect,
+    post "/oauth2/revoke" => oauth::revoke,
     post "/api/v1/session" => session::sign_in,
     get "/api/v1/session" => session::current,
     delete "/api/v1/session" => session::sign_out,
@@ -37,9 +44,6 @@ routes! {
     post "/api/v1/identity-clients/{id}/secret" => clients::rotate_secret,
     post "/api/v1/identity-clients/{id}/revoke-tokens" => clients::revoke_tokens,
     delete "/api/v1/identity-clients/{id}/previous-secret" => clients::end_previous_secret,
-    post "/oauth2/token" => oauth::token,
-    post "/oauth2/introspect" => oauth::introspect,
-    post "/oauth2/revoke" => oauth::revoke,
     get "/oauth2/jwks" => metadata::jwks,
     get "/.well-known/oauth-authorization-server" => metadata::authorization_server,
     get "/healthz" => ops::health,

@@ -54,7 +54,20 @@ fn new_request_id() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let start = START.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{start:016x}{n:016x}")
+    hex_id(*start, n)
+}
+
+/// `format!("{start:016x}{n:016x}")`, by hand: the formatting machinery cost ~1.5k
+/// instructions per request.
+fn hex_id(start: u64, n: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(32);
+    for word in [start, n] {
+        for shift in (0..16).rev() {
+            id.push(char::from(HEX[((word >> (shift * 4)) & 0xf) as usize]));
+        }
+    }
+    id
 }
 
 /// The caller's request id if it is sane (1–64 visible ASCII characters), else a new one.
@@ -128,4 +141,14 @@ where
         Ok(res)
     }
     .instrument(span)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_two_zero_padded_hex_words() {
+        for (start, n) in [(0, 0), (0xdead_beef, 1), (u64::MAX, 0x0123_4567_89ab_cdef)] {
+            assert_eq!(super::hex_id(start, n), format!("{start:016x}{n:016x}"));
+        }
+    }
 }
