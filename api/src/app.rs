@@ -68,6 +68,16 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
             }
         }
     });
+    let recorder = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::service::tokens::flush_last_uses(&recorder).await {
+                tracing::warn!(error = %e, "could not record last uses");
+            }
+        }
+    });
     let static_dir = state.config.static_dir.clone();
     let document = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
     let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();

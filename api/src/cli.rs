@@ -411,7 +411,12 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         if let Some(l) = metrics_listener {
             actix_web::rt::spawn(app::run_metrics(l, state.clone())?);
         }
-        app::run(listener, state)?.await
+        app::run(listener, state.clone())?.await?;
+        // What the last second noted is written before the process ends.
+        if let Err(e) = crate::service::tokens::flush_last_uses(&state).await {
+            tracing::warn!(error = %e, "could not record last uses");
+        }
+        Ok::<(), std::io::Error>(())
     })?;
     Ok(())
 }

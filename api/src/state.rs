@@ -6,7 +6,7 @@ use crate::oauth::keys::{self, KeyRing};
 use crate::oauth::secrets::SecretHasher;
 use crate::store::{self, AnyConnection, Pool, StoreError};
 use crate::throttle::{Gates, Throttle};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 pub struct AppState {
     pub config: Config,
@@ -22,8 +22,17 @@ pub struct AppState {
     /// Bcrypt verifications per source address: a few at a time, a few more waiting.
     pub address_gates: Gates,
     pub metrics: crate::metrics::Metrics,
+    /// Last uses waiting to be written, per client and secret: `(stored hash, when)`. Written
+    /// together once a second (see `service::tokens::flush_last_uses`), so a burst of first
+    /// tokens costs one write, not one each.
+    pub last_uses: Mutex<LastUses>,
     keys: RwLock<Arc<KeyRing>>,
 }
+
+pub type LastUses = std::collections::HashMap<
+    (String, vitesse_domain::SecretSlot),
+    (String, chrono::NaiveDateTime),
+>;
 
 impl AppState {
     /// Connects, migrates and loads the signing keys (creating one in the configured algorithm
@@ -46,6 +55,7 @@ impl AppState {
             address_gates: Gates::new((hasher.slots() / 2).max(1), 8),
             hasher,
             metrics: Default::default(),
+            last_uses: Default::default(),
             config,
             pool,
             keys: RwLock::new(Arc::new(ring)),

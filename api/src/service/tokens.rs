@@ -226,29 +226,46 @@ pub async fn issue(
     })
 }
 
-/// "Last used" of the client and of the secret it presented: one write at most once a minute
-/// per secret, off the response's path.
-fn record_last_use(state: &Arc<AppState>, authenticated: &Authenticated) {
+/// "Last used" of the client and of the secret it presented, at most once a minute per
+/// secret: noted in memory, written with the others by [`flush_last_uses`].
+fn record_last_use(state: &AppState, authenticated: &Authenticated) {
     let (client, slot) = (&authenticated.client, authenticated.slot);
     let at = now();
-    let Some(hash) = client
+    let Some(secret) = client
         .secret
         .get(slot)
         .filter(|_| client.secret.use_is_stale(slot, at))
-        .map(|s| s.hash.as_str().to_owned())
     else {
         return;
     };
-    let (state, id) = (Arc::clone(state), client.id.clone());
-    tokio::spawn(async move {
-        let at = at.naive_utc();
-        if let Err(e) = state
-            .db(move |c| client_store::touch_last_used(c, &id, slot, &hash, at))
-            .await
-        {
-            tracing::warn!(error = %e, "could not record last use");
-        }
-    });
+    let mut pending = state.last_uses.lock().unwrap_or_else(|e| e.into_inner());
+    pending.insert(
+        (client.id.clone(), slot),
+        (secret.hash.as_str().to_owned(), at.naive_utc()),
+    );
+}
+
+/// Writes the last uses noted since the previous call, in one transaction (every second, and
+/// when the server stops). A crash loses at most a second of them; "last used" is a minute
+/// apart anyway.
+pub async fn flush_last_uses(state: &AppState) -> Result<(), StoreError> {
+    let pending: Vec<_> = {
+        let mut noted = state.last_uses.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *noted).into_iter().collect()
+    };
+    if pending.is_empty() {
+        return Ok(());
+    }
+    state
+        .db(move |c| {
+            crate::store::write_tx(c, |c| {
+                for ((id, slot), (hash, at)) in &pending {
+                    client_store::touch_last_used(c, id, *slot, hash, *at)?;
+                }
+                Ok(())
+            })
+        })
+        .await
 }
 
 /// A token that is active now, with its client and the client's account.
