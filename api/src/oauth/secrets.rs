@@ -76,7 +76,7 @@ pub fn generated_verifier(secret: &str) -> String {
 }
 
 /// Whether a stored verifier is a generated secret's (else it is a bcrypt hash).
-pub fn is_generated_verifier(stored: &str) -> bool {
+fn is_generated_verifier(stored: &str) -> bool {
     stored.starts_with(GENERATED_SCHEME)
 }
 

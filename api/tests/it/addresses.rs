@@ -67,14 +67,7 @@ async fn tokens_come_only_from_allowed_addresses_on_every_path(b: Backend) {
     );
 
     // The trail names each change of the list.
-    let trail = json(
-        admin
-            .get(app.url(&format!("{}/events", path_of(&made))))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let trail = audit_trail(&app, &admin, &made).await;
     let edits: Vec<&Value> = trail["items"]
         .as_array()
         .unwrap()

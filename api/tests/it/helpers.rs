@@ -357,6 +357,17 @@ pub async fn setup_client(app: &TestApp, client_id: &str, secret: &str, minutes:
     user
 }
 
+/// Client `c`'s audit trail (first page, newest first) as `who` reads it.
+pub async fn audit_trail(app: &TestApp, who: &reqwest::Client, c: &Value) -> Value {
+    let res = who
+        .get(app.url(&format!("{}/events", path_of(c))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    json(res).await
+}
+
 /// PATCHes client `c` as `who`, with `If-Match: etag` when given.
 pub async fn patch(
     app: &TestApp,

@@ -133,14 +133,7 @@ async fn a_secret_expiry_is_set_when_it_is_made_and_an_expired_secret_is_refused
             .status(),
         StatusCode::OK
     );
-    let trail = json(
-        admin
-            .get(app.url(&format!("{}/events", path_of(&created))))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let trail = audit_trail(&app, &admin, &created).await;
     let changed = &trail["items"][0];
     assert_eq!(changed["action"], "secret_changed");
     assert!(
@@ -243,14 +236,7 @@ async fn last_use_is_kept_per_secret_and_the_previous_secret_can_be_ended_now(b:
     let res = admin.delete(&end).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(json(res).await["version"], ended["version"]);
-    let trail = json(
-        admin
-            .get(app.url(&format!("{}/events", path_of(&created))))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let trail = audit_trail(&app, &admin, &created).await;
     let actions: Vec<&str> = trail["items"]
         .as_array()
         .unwrap()

@@ -74,15 +74,10 @@ impl FormField {
     }
 }
 
-const FIELDS: [Field; 7] = [
-    Field::ClientId,
-    Field::ClientSecret,
-    Field::Name,
-    Field::Description,
-    Field::TokenDuration,
-    Field::Roles,
-    Field::AllowedAddresses,
-];
+/// The form's fields: every field but the status, which has its own buttons.
+fn form_fields() -> impl Iterator<Item = Field> {
+    Field::ALL.into_iter().filter(|f| *f != Field::Enabled)
+}
 
 #[derive(Clone, Copy)]
 struct ClientForm {
@@ -193,7 +188,7 @@ impl ClientForm {
     }
 
     fn has_errors(&self) -> bool {
-        FIELDS.iter().any(|f| self.rule(*f).is_some()) || self.expiry_rule().is_some()
+        form_fields().any(|f| self.rule(f).is_some()) || self.expiry_rule().is_some()
     }
 
     /// The expiry's rule, or what the server said about it.
