@@ -2,7 +2,7 @@
 //! OpenAPI document and interactive docs, and the SPA's static files. No handler lives here.
 
 use crate::http::spa::{self, KnownRoutes, SpaIndex};
-use crate::http::{api_roles, clients, metadata, oauth, ops, session};
+use crate::http::{api_roles, clients, metadata, oauth, ops, session, usage};
 use crate::state::AppState;
 use crate::{openapi, telemetry};
 use actix_web::dev::Server;
@@ -44,6 +44,8 @@ routes! {
     post "/api/v1/identity-clients/{id}/secret" => clients::rotate_secret,
     post "/api/v1/identity-clients/{id}/revoke-tokens" => clients::revoke_tokens,
     delete "/api/v1/identity-clients/{id}/previous-secret" => clients::end_previous_secret,
+    get "/api/v1/identity-clients/{id}/usage" => usage::client,
+    get "/api/v1/usage" => usage::account,
     get "/oauth2/jwks" => metadata::jwks,
     get "/.well-known/oauth-authorization-server" => metadata::authorization_server,
     get "/healthz" => ops::health,
@@ -75,6 +77,23 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
             tick.tick().await;
             if let Err(e) = crate::service::tokens::flush_last_uses(&recorder).await {
                 tracing::warn!(error = %e, "could not record last uses");
+            }
+        }
+    });
+    let counter = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(counter.config.usage_flush);
+        let mut pruned = std::time::Instant::now() - std::time::Duration::from_secs(3600);
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::service::usage::flush(&counter).await {
+                tracing::warn!(error = %e, "could not write usage; kept for the next try");
+            }
+            if pruned.elapsed() >= std::time::Duration::from_secs(3600) {
+                pruned = std::time::Instant::now();
+                if let Err(e) = crate::service::usage::prune(&counter).await {
+                    tracing::warn!(error = %e, "could not forget old usage");
+                }
             }
         }
     });

@@ -112,6 +112,15 @@ struct ServeArgs {
     /// only the monitoring network reaches them. Default: on the public port.
     #[arg(long, env = "VITESSE_METRICS_BIND")]
     metrics_bind: Option<String>,
+    /// How often each instance writes the usage it counted in memory (1–10 s); it also writes
+    /// it when it stops.
+    #[arg(long, env = "VITESSE_USAGE_FLUSH_SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=10))]
+    usage_flush_seconds: u64,
+    /// Count no usage per client (only to measure what counting costs; the usage pages and
+    /// charts then stay empty).
+    #[arg(long, env = "VITESSE_NO_USAGE_COUNTING")]
+    no_usage_counting: bool,
     /// On first run, create a demo account and admin and print the credentials.
     #[arg(long, env = "VITESSE_DEMO")]
     demo: bool,
@@ -394,6 +403,8 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         signing_alg: args.token_signing_alg,
         trusted_proxies: args.trusted_proxies,
         metrics_bind: args.metrics_bind.clone(),
+        usage_counting: !args.no_usage_counting,
+        usage_flush: Duration::from_secs(args.usage_flush_seconds),
     };
     let state = AppState::new(config)?;
     if args.demo {
@@ -412,9 +423,16 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
             actix_web::rt::spawn(app::run_metrics(l, state.clone())?);
         }
         app::run(listener, state.clone())?.await?;
-        // What the last second noted is written before the process ends.
+        // What the last seconds noted is written before the process ends, and the quota
+        // blocks this instance holds go back to the others.
         if let Err(e) = crate::service::tokens::flush_last_uses(&state).await {
             tracing::warn!(error = %e, "could not record last uses");
+        }
+        if let Err(e) = crate::service::usage::flush(&state).await {
+            tracing::warn!(error = %e, "could not write usage");
+        }
+        if let Err(e) = crate::service::quotas::release(&state).await {
+            tracing::warn!(error = %e, "could not give back quota blocks");
         }
         Ok::<(), std::io::Error>(())
     })?;

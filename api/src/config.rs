@@ -27,6 +27,11 @@ pub struct Config {
     /// Metrics on a listener of their own (e.g. one only the monitoring network reaches); the
     /// public port then answers /metrics with 404.
     pub metrics_bind: Option<String>,
+    /// Whether token requests are counted per client (on unless switched off, e.g. to measure
+    /// what counting costs).
+    pub usage_counting: bool,
+    /// How often counted usage is written (at most 10 s; and always when the server stops).
+    pub usage_flush: Duration,
 }
 
 impl Config {
@@ -69,6 +74,8 @@ impl Config {
             signing_alg: crate::oauth::keys::SigningAlg::Es256,
             trusted_proxies: vec![],
             metrics_bind: None,
+            usage_counting: true,
+            usage_flush: Duration::from_secs(5),
             issuer,
         }
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod digest;
 pub mod error;
 pub mod http;
+pub mod metering;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;

@@ -19,6 +19,9 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
+    /// Token requests past a quota: refused (enforce), issued anyway (report).
+    quota_refused: AtomicU64,
+    quota_reported: AtomicU64,
 }
 
 /// The `# HELP` and `# TYPE` lines that open a metric family.
@@ -40,6 +43,16 @@ impl Metrics {
             .unwrap_or_default();
         self.tokens_refused[i].fetch_add(1, Relaxed);
         self.observe(took);
+    }
+
+    /// A token request past a client's quota: refused, or only reported.
+    pub fn over_quota(&self, refused: bool) {
+        let counter = if refused {
+            &self.quota_refused
+        } else {
+            &self.quota_reported
+        };
+        counter.fetch_add(1, Relaxed);
     }
 
     /// One increment in the observation's own bucket (cumulated when rendered): every atomic
@@ -87,6 +100,22 @@ impl Metrics {
                 "vitesse_tokens_refused_total{{reason=\"{}\"}} {}",
                 reason.as_str(),
                 self.tokens_refused[i].load(Relaxed)
+            );
+        }
+        describe(
+            &mut out,
+            "vitesse_tokens_over_quota_total",
+            "counter",
+            "Token requests past a client's quota, by what happened: refused (enforce) or issued (report).",
+        );
+        for (outcome, counter) in [
+            ("refused", &self.quota_refused),
+            ("issued", &self.quota_reported),
+        ] {
+            let _ = writeln!(
+                out,
+                "vitesse_tokens_over_quota_total{{outcome=\"{outcome}\"}} {}",
+                counter.load(Relaxed)
             );
         }
         describe(

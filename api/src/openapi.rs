@@ -25,6 +25,8 @@ use vitesse_domain::wire;
         crate::http::clients::rotate_secret,
         crate::http::clients::revoke_tokens,
         crate::http::clients::end_previous_secret,
+        crate::http::usage::client,
+        crate::http::usage::account,
         crate::http::oauth::token,
         crate::http::oauth::introspect,
         crate::http::oauth::revoke,
@@ -33,7 +35,10 @@ use vitesse_domain::wire;
     ),
     components(schemas(
         wire::CreateClientRequest, wire::UpdateClientRequest, wire::IdentityClient, wire::IdentityClientList,
-        wire::IdentityClientWithSecret,
+        wire::IdentityClientWithSecret, wire::ClientActivity,
+        vitesse_domain::usage::UsageReport, vitesse_domain::usage::UsageBucket,
+        vitesse_domain::usage::UsageTotals, vitesse_domain::usage::RefusedCounts,
+        vitesse_domain::usage::AccountUsage, vitesse_domain::usage::ClientUsage,
         wire::AuditEvent, wire::AuditActor, wire::AuditEventList, wire::RotateSecretRequest,
         vitesse_domain::SecretInfo, vitesse_domain::SecretSlot, vitesse_domain::SecretOrigin,
         wire::ApiRole, wire::ApiRoleList, wire::SignInRequest, wire::Session, wire::Problem,
@@ -48,6 +53,7 @@ use vitesse_domain::wire;
     tags(
         (name = "Session", description = "Sign in and out of the admin UI"),
         (name = "Identity clients", description = "Create, view and manage identity clients"),
+        (name = "Usage", description = "Token requests per client: issued, and refused by reason"),
         (name = "API roles", description = "The catalogue of roles a client can hold"),
         (name = "OAuth 2.0", description = "Token service for merchant software"),
     )

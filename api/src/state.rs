@@ -26,6 +26,10 @@ pub struct AppState {
     /// together once a second (see `service::tokens::flush_last_uses`), so a burst of first
     /// tokens costs one write, not one each.
     pub last_uses: Mutex<LastUses>,
+    /// Usage counted since the last flush (see `service::usage`).
+    pub usage: crate::metering::UsageBook,
+    /// The quota blocks this instance holds (see `service::quotas`).
+    pub quotas: crate::metering::QuotaBook,
     keys: RwLock<Arc<KeyRing>>,
 }
 
@@ -56,6 +60,8 @@ impl AppState {
             hasher,
             metrics: Default::default(),
             last_uses: Default::default(),
+            usage: crate::metering::UsageBook::new(config.usage_counting),
+            quotas: Default::default(),
             config,
             pool,
             keys: RwLock::new(Arc::new(ring)),

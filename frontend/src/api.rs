@@ -6,6 +6,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vitesse_domain::listing::{ClientListQuery, EventListQuery, percent_encode};
+use vitesse_domain::usage::{AccountUsage, UsageReport};
 use vitesse_domain::wire::{
     ApiRoleList, AuditEventList, CreateClientRequest, IdentityClient, IdentityClientList,
     IdentityClientWithSecret, Problem, RotateSecretRequest, Session, SignInRequest,
@@ -152,6 +153,21 @@ pub async fn client_events(id: &str, query: &EventListQuery) -> ApiResult<AuditE
         query.to_query_string(),
     );
     body(send(Request::get(&url)).await?).await
+}
+
+/// A client's usage since `from` (RFC 3339, UTC), per `hour` or `day`.
+pub async fn client_usage(id: &str, granularity: &str, from: &str) -> ApiResult<UsageReport> {
+    let url = format!(
+        "{}/usage?granularity={granularity}&from={}",
+        client_url(id),
+        percent_encode(from)
+    );
+    body(send(Request::get(&url)).await?).await
+}
+
+/// The account's busiest clients over the last 24 hours.
+pub async fn account_usage(limit: u32) -> ApiResult<AccountUsage> {
+    body(send(Request::get(&format!("/api/v1/usage?limit={limit}"))).await?).await
 }
 
 // ---- Transport --------------------------------------------------------------------------

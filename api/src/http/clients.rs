@@ -69,10 +69,13 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let page = service::list(&state, &p, &query).await?;
     let at = crate::service::now();
+    let ids = page.items.iter().map(|c| c.id.clone()).collect();
+    let activity = crate::service::usage::activity(&state, ids).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(IdentityClientList {
             items: page.items.iter().map(|c| c.to_wire(at)).collect(),
+            activity,
             next_cursor: page.next_cursor,
         }))
 }

@@ -12,3 +12,4 @@ pub mod respond;
 pub mod responses;
 pub mod session;
 pub mod spa;
+pub mod usage;

@@ -5,9 +5,11 @@
 pub mod clients;
 pub mod operator;
 pub mod principal;
+pub mod quotas;
 pub mod roles;
 pub mod sessions;
 pub mod tokens;
+pub mod usage;
 
 /// Now, truncated to microseconds so both backends store exactly the same instant.
 pub fn now() -> chrono::DateTime<chrono::Utc> {

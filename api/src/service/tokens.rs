@@ -3,6 +3,8 @@
 
 use super::now;
 use super::principal::{Caller, Principal};
+use super::quotas::{self, QuotaOutcome};
+use super::usage;
 use crate::error::{ApiError, OAuthError, OAuthErrorCode};
 use crate::oauth::access_token::{self, ClaimsToSign, VerifiedClaims};
 use crate::oauth::secrets;
@@ -12,6 +14,7 @@ use crate::store::clients as client_store;
 use crate::store::{StoreError, revocations};
 use crate::throttle;
 use std::sync::Arc;
+use vitesse_domain::usage::{RefusalReason, UsageKind};
 use vitesse_domain::{ClientId, IdentityClient, Scope, SecretOrigin, SecretSlot, generated_secret};
 
 /// What a client presents to authenticate (RFC 6749 §2.3.1), by either method.
@@ -164,9 +167,21 @@ pub async fn authenticate(
             by_address.succeeded();
             Ok(Authenticated { client, slot })
         }
-        _ => {
+        (found, verified) => {
             by_pair.failed();
             by_address.failed();
+            // A known client's refusal is part of its usage, under the reason an admin can act
+            // on; the caller's answer is the same whatever the reason.
+            if let Some((client, feature_on)) = &found {
+                let reason = if verified.is_none() {
+                    RefusalReason::WrongSecret
+                } else if !client.enabled || !feature_on {
+                    RefusalReason::Disabled
+                } else {
+                    RefusalReason::Address
+                };
+                usage::refused(state, &client.id, reason);
+            }
             Err(OAuthError::invalid_client())
         }
     }
@@ -196,9 +211,29 @@ pub async fn issue(
     requested_scope: Option<&str>,
 ) -> Result<IssuedToken, OAuthError> {
     let client = &authenticated.client;
-    let scope = client
-        .grant_scope(requested_scope)
-        .map_err(|e| OAuthError::new(OAuthErrorCode::InvalidScope, e.to_string()))?;
+    let scope = client.grant_scope(requested_scope).map_err(|e| {
+        usage::refused(state, &client.id, RefusalReason::Scope);
+        OAuthError::new(OAuthErrorCode::InvalidScope, e.to_string())
+    })?;
+    match quotas::spend(state, client).await? {
+        QuotaOutcome::Within => {}
+        QuotaOutcome::OverReported => {
+            state.metrics.over_quota(false);
+            usage::count(state, &client.id, UsageKind::OverQuota);
+        }
+        QuotaOutcome::Refused { retry_after } => {
+            state.metrics.over_quota(true);
+            usage::refused(state, &client.id, RefusalReason::Quota);
+            // 429 with Retry-After, and `temporarily_unavailable`: the error that client
+            // libraries already read as "try again later" (see docs/requesting-tokens.md).
+            return Err(OAuthError::new(
+                OAuthErrorCode::TemporarilyUnavailable,
+                "The client's token quota is used up until the window ends; see Retry-After",
+            )
+            .with_status(429)
+            .with_retry_after(retry_after));
+        }
+    }
     let lifetime = client.token_lifetime().as_secs();
     let iat = access_token::unix_now();
     let claims = ClaimsToSign {
@@ -219,6 +254,7 @@ pub async fn issue(
         .sign(&claims)
         .map_err(|e| OAuthError::server_error(format!("token signing failed: {e}")))?;
     record_last_use(state, authenticated);
+    usage::count(state, &client.id, UsageKind::Issued);
     Ok(IssuedToken {
         access_token,
         expires_in: lifetime,

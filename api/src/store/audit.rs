@@ -33,7 +33,7 @@ pub struct EventRow {
 
 impl EventRow {
     pub fn to_wire(&self) -> AuditEvent {
-        AuditEvent {
+        let mut event = AuditEvent {
             id: self.id.clone(),
             action: self.action.clone(),
             actor: AuditActor {
@@ -43,8 +43,12 @@ impl EventRow {
             },
             source_ip: self.source_ip.clone(),
             changes: serde_json::from_str(&self.changes).unwrap_or_default(),
+            labels: Default::default(),
             occurred_at: self.occurred_at.and_utc(),
-        }
+        };
+        // The names the screens give the fields, so a reader of the API sees the same trail.
+        event.labels = vitesse_domain::Field::labels_of(&event.changes);
+        event
     }
 }
 

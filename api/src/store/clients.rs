@@ -8,8 +8,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vitesse_domain::{
     AddressList, ClientId, ClientListing, ClientName, Description, Field, FieldError, FieldErrors,
-    IdentityClient, PreviousSecret, RoleSet, SecretHash, SecretSlot, SecretState, SortKey,
-    StoredSecret, TokenDuration, UsageFilter,
+    IdentityClient, PreviousSecret, QuotaMode, RoleSet, SecretHash, SecretSlot, SecretState,
+    SortKey, StoredSecret, TokenDuration, TokenQuota, UsageFilter,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -43,6 +43,10 @@ pub struct ClientRow {
     pub previous_secret_last_used_at: Option<NaiveDateTime>,
     /// CIDR ranges separated by spaces; `None`: any address.
     pub allowed_addresses: Option<String>,
+    pub token_quota_per_hour: Option<i32>,
+    pub token_quota_per_day: Option<i32>,
+    /// `enforce` or `report`.
+    pub token_quota_mode: String,
 }
 
 impl ClientRow {
@@ -89,6 +93,18 @@ impl ClientRow {
                 }
                 None => None,
             },
+            quota: {
+                let limit = |f: Field, v: Option<i32>| {
+                    TokenQuota::limit_from_json(f, v.map(serde_json::Value::from).as_ref())
+                };
+                TokenQuota {
+                    per_hour: limit(Field::TokenQuotaPerHour, self.token_quota_per_hour)
+                        .map_err(bad)?,
+                    per_day: limit(Field::TokenQuotaPerDay, self.token_quota_per_day)
+                        .map_err(bad)?,
+                    mode: QuotaMode::parse(&self.token_quota_mode).map_err(bad)?,
+                }
+            },
             secret: SecretState { current, previous },
             version: self.version,
             token_generation: self.token_generation,
@@ -134,6 +150,9 @@ impl ClientRow {
                 .allowed_addresses
                 .as_ref()
                 .map(|l| l.to_strings().join(" ")),
+            token_quota_per_hour: c.quota.per_hour.map(|n| n as i32),
+            token_quota_per_day: c.quota.per_day.map(|n| n as i32),
+            token_quota_mode: c.quota.mode.as_str().to_owned(),
         }
     }
 }
@@ -443,6 +462,9 @@ pub fn save(
         identity_clients::enabled.eq(row.enabled),
         identity_clients::roles.eq(&row.roles),
         identity_clients::allowed_addresses.eq(&row.allowed_addresses),
+        identity_clients::token_quota_per_hour.eq(row.token_quota_per_hour),
+        identity_clients::token_quota_per_day.eq(row.token_quota_per_day),
+        identity_clients::token_quota_mode.eq(&row.token_quota_mode),
         identity_clients::version.eq(row.version),
         identity_clients::token_generation.eq(row.token_generation),
         identity_clients::updated_at.eq(row.updated_at),
@@ -510,4 +532,25 @@ pub fn touch_last_used(
         .execute(conn)?,
     };
     Ok(())
+}
+
+/// The client ID and name of each of `ids` that is a client of `account_id`.
+pub fn names(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    ids: &[String],
+) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+    use identity_clients::dsl as c;
+    let mut found = vec![];
+    // Bounded batches keep the statement within every backend's parameter limit.
+    for batch in ids.chunks(500) {
+        found.extend(
+            identity_clients::table
+                .filter(c::account_id.eq(account_id))
+                .filter(c::id.eq_any(batch))
+                .select((c::id, c::client_id, c::name))
+                .load::<(String, String, Option<String>)>(conn)?,
+        );
+    }
+    Ok(found)
 }

@@ -67,6 +67,9 @@ diesel::table! {
         previous_secret_created_at -> Nullable<Timestamp>,
         previous_secret_last_used_at -> Nullable<Timestamp>,
         allowed_addresses -> Nullable<Text>,
+        token_quota_per_hour -> Nullable<Integer>,
+        token_quota_per_day -> Nullable<Integer>,
+        token_quota_mode -> Text,
     }
 }
 
@@ -109,6 +112,31 @@ diesel::table! {
         created_at -> Timestamp,
         active_from -> Timestamp,
         retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    client_usage (client_pk, hour_start) {
+        client_pk -> Text,
+        account_id -> Text,
+        hour_start -> Timestamp,
+        issued -> BigInt,
+        over_quota -> BigInt,
+        refused_wrong_secret -> BigInt,
+        refused_disabled -> BigInt,
+        refused_scope -> BigInt,
+        refused_quota -> BigInt,
+        refused_address -> BigInt,
+    }
+}
+
+diesel::table! {
+    quota_leases (client_pk, window_kind, window_start) {
+        client_pk -> Text,
+        window_kind -> Text,
+        window_start -> Timestamp,
+        granted -> BigInt,
+        last_grant -> BigInt,
     }
 }
 

@@ -2,7 +2,10 @@
 
 use crate::error::{Field, FieldError, FieldErrors};
 use crate::secret_state::{SECRET_EXPIRES_FIELD, parse_secret_expiry};
-use crate::{AddressList, ClientId, ClientName, ClientSecret, Description, RoleSet, TokenDuration};
+use crate::{
+    AddressList, ClientId, ClientName, ClientSecret, Description, QuotaMode, RoleSet,
+    TokenDuration, TokenQuota,
+};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -60,6 +63,8 @@ pub struct NewClient {
     pub roles: RoleSet,
     /// `None`: tokens from any address.
     pub allowed_addresses: Option<AddressList>,
+    /// No limits by default.
+    pub quota: TokenQuota,
 }
 
 /// An edit: a field that is present changes, an absent one is kept (JSON merge-patch).
@@ -77,6 +82,10 @@ pub struct ClientPatch {
     pub enabled: Option<bool>,
     /// `Some(None)`: any address again.
     pub allowed_addresses: Option<Option<AddressList>>,
+    /// `Some(None)`: no hourly limit any more.
+    pub token_quota_per_hour: Option<Option<u32>>,
+    pub token_quota_per_day: Option<Option<u32>>,
+    pub token_quota_mode: Option<QuotaMode>,
 }
 
 /// Every field of a client, each `None` where its rule failed.
@@ -96,8 +105,9 @@ impl NewClient {
         errs: FieldErrors,
         parts: Parts,
         allowed_addresses: Option<Option<AddressList>>,
+        quota: Option<TokenQuota>,
     ) -> Result<Self, FieldErrors> {
-        let Some(allowed_addresses) = allowed_addresses else {
+        let (Some(allowed_addresses), Some(quota)) = (allowed_addresses, quota) else {
             return Err(errs);
         };
         match parts {
@@ -118,6 +128,7 @@ impl NewClient {
                 token_duration,
                 roles,
                 allowed_addresses,
+                quota,
             }),
             _ => Err(errs),
         }
@@ -126,12 +137,15 @@ impl NewClient {
     /// Reads a JSON body field by field, so a wrong type is reported against its field together
     /// with every other failure (serde alone stops at the first).
     /// The members a create request may carry.
-    pub const MEMBERS: [&'static str; 9] = [
+    pub const MEMBERS: [&'static str; 12] = [
         Field::ClientId.wire_name(),
         Field::ClientSecret.wire_name(),
         GENERATE_SECRET,
         SECRET_EXPIRES_FIELD,
         Field::AllowedAddresses.wire_name(),
+        Field::TokenQuotaPerHour.wire_name(),
+        Field::TokenQuotaPerDay.wire_name(),
+        Field::TokenQuotaMode.wire_name(),
         Field::Name.wire_name(),
         Field::Description.wire_name(),
         Field::TokenDuration.wire_name(),
@@ -161,6 +175,7 @@ impl NewClient {
             .take(required_roles(obj))
             .and_then(|r| errs.take(RoleSet::parse(&r)));
         let allowed_addresses = errs.take(address_list(obj));
+        let quota = quota_of(obj, &mut errs);
         NewClient::assemble(
             errs,
             (
@@ -173,18 +188,37 @@ impl NewClient {
                 roles,
             ),
             allowed_addresses,
+            quota,
         )
     }
+}
+
+/// The three quota members of a create request; `None` if any failed (each failure recorded).
+fn quota_of(obj: &Map<String, Value>, errs: &mut FieldErrors) -> Option<TokenQuota> {
+    let limit = |f: Field| TokenQuota::limit_from_json(f, obj.get(f.wire_name()));
+    let per_hour = errs.take(limit(Field::TokenQuotaPerHour));
+    let per_day = errs.take(limit(Field::TokenQuotaPerDay));
+    let mode = errs.take(QuotaMode::from_json(
+        obj.get(Field::TokenQuotaMode.wire_name()),
+    ));
+    Some(TokenQuota {
+        per_hour: per_hour?,
+        per_day: per_day?,
+        mode: mode?.unwrap_or_default(),
+    })
 }
 
 impl ClientPatch {
     /// Reads a JSON merge-patch body: members present change, absent ones are kept.
     /// The members an edit may carry.
-    pub const MEMBERS: [&'static str; 9] = [
+    pub const MEMBERS: [&'static str; 12] = [
         Field::ClientId.wire_name(),
         Field::ClientSecret.wire_name(),
         SECRET_EXPIRES_FIELD,
         Field::AllowedAddresses.wire_name(),
+        Field::TokenQuotaPerHour.wire_name(),
+        Field::TokenQuotaPerDay.wire_name(),
+        Field::TokenQuotaMode.wire_name(),
         Field::Name.wire_name(),
         Field::Description.wire_name(),
         Field::TokenDuration.wire_name(),
@@ -240,6 +274,20 @@ impl ClientPatch {
         }
         if obj.contains_key(Field::AllowedAddresses.wire_name()) {
             patch.allowed_addresses = errs.take(address_list(obj));
+        }
+        for (f, slot) in [
+            (Field::TokenQuotaPerHour, &mut patch.token_quota_per_hour),
+            (Field::TokenQuotaPerDay, &mut patch.token_quota_per_day),
+        ] {
+            if let Some(v) = obj.get(f.wire_name()) {
+                *slot = errs.take(TokenQuota::limit_from_json(f, Some(v)));
+            }
+        }
+        if let Some(v) = obj.get(Field::TokenQuotaMode.wire_name()) {
+            // `null` puts the default back.
+            patch.token_quota_mode = errs
+                .take(QuotaMode::from_json(Some(v)))
+                .map(Option::unwrap_or_default);
         }
         if let Some(v) = obj.get(Field::Enabled.wire_name()) {
             match v {
@@ -427,6 +475,41 @@ mod tests {
             "token_duration_minutes": 30,
             "roles": ["payments:read"]
         })
+    }
+
+    #[test]
+    fn quotas_are_optional_and_each_failure_is_named() {
+        let c = NewClient::from_json(&valid(), test_now()).unwrap();
+        assert_eq!(c.quota, TokenQuota::default());
+        let mut body = valid();
+        body["token_quota_per_hour"] = json!(100);
+        body["token_quota_mode"] = json!("report");
+        let q = NewClient::from_json(&body, test_now()).unwrap().quota;
+        assert_eq!(
+            (q.per_hour, q.per_day, q.mode),
+            (Some(100), None, QuotaMode::Report)
+        );
+        body["token_quota_per_hour"] = json!(0);
+        body["token_quota_per_day"] = json!("lots");
+        body["token_quota_mode"] = json!("strict");
+        let errs = NewClient::from_json(&body, test_now()).unwrap_err();
+        let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "token_quota_per_hour",
+                "token_quota_per_day",
+                "token_quota_mode"
+            ]
+        );
+        let p = ClientPatch::from_json(
+            &json!({"token_quota_per_hour": null, "token_quota_per_day": 5000}),
+            test_now(),
+        )
+        .unwrap();
+        assert_eq!(p.token_quota_per_hour, Some(None));
+        assert_eq!(p.token_quota_per_day, Some(Some(5000)));
+        assert_eq!(p.token_quota_mode, None);
     }
 
     #[test]

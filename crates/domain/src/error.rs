@@ -14,10 +14,13 @@ pub enum Field {
     Roles,
     Enabled,
     AllowedAddresses,
+    TokenQuotaPerHour,
+    TokenQuotaPerDay,
+    TokenQuotaMode,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 11] = [
         Field::ClientId,
         Field::ClientSecret,
         Field::Name,
@@ -26,15 +29,36 @@ impl Field {
         Field::Roles,
         Field::Enabled,
         Field::AllowedAddresses,
+        Field::TokenQuotaPerHour,
+        Field::TokenQuotaPerDay,
+        Field::TokenQuotaMode,
     ];
 
     /// The label a person reads for a wire name (the audit trail's keys); the wire name
     /// itself for anything else.
     pub fn label_of(wire_name: &str) -> &str {
-        Self::ALL
-            .iter()
-            .find(|f| f.wire_name() == wire_name)
-            .map_or(wire_name, |f| f.label())
+        match wire_name {
+            crate::SECRET_EXPIRES_FIELD => "Secret expires",
+            "previous_secret" => "Previous secret",
+            "previous_secret_valid_until" => "Previous secret works until",
+            "tokens" => "Tokens",
+            _ => Self::ALL
+                .iter()
+                .find(|f| f.wire_name() == wire_name)
+                .map_or(wire_name, |f| f.label()),
+        }
+    }
+
+    /// Each member of an audit entry's `changes` -> its label (the API's `labels`).
+    pub fn labels_of(changes: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+        changes
+            .as_object()
+            .map(|m| {
+                m.keys()
+                    .map(|k| (k.clone(), Self::label_of(k).to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The JSON member name on the wire.
@@ -48,6 +72,9 @@ impl Field {
             Field::Roles => "roles",
             Field::Enabled => "enabled",
             Field::AllowedAddresses => "allowed_addresses",
+            Field::TokenQuotaPerHour => "token_quota_per_hour",
+            Field::TokenQuotaPerDay => "token_quota_per_day",
+            Field::TokenQuotaMode => "token_quota_mode",
         }
     }
 
@@ -62,6 +89,9 @@ impl Field {
             Field::Roles => "Roles",
             Field::Enabled => "Status",
             Field::AllowedAddresses => "Allowed addresses",
+            Field::TokenQuotaPerHour => "Tokens per hour",
+            Field::TokenQuotaPerDay => "Tokens per day",
+            Field::TokenQuotaMode => "Quota mode",
         }
     }
 }

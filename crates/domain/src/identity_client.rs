@@ -6,6 +6,7 @@ use crate::error::Field;
 use crate::secret_state::{SecretHash, SecretState, StoredSecret};
 use crate::{
     AddressList, ClientId, ClientName, ClientPatch, Description, NewClient, RoleSet, TokenDuration,
+    TokenQuota,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -45,6 +46,8 @@ pub struct IdentityClient {
     pub enabled: bool,
     /// Where tokens may be asked for from; `None`: anywhere.
     pub allowed_addresses: Option<AddressList>,
+    /// Tokens per hour and per day; none by default.
+    pub quota: TokenQuota,
     pub secret: SecretState,
     /// Advances with every change; the API's ETag.
     pub version: i32,
@@ -100,6 +103,7 @@ impl IdentityClient {
             roles: new.roles.clone(),
             enabled: true,
             allowed_addresses: new.allowed_addresses.clone(),
+            quota: new.quota,
             secret: SecretState::new(secret),
             version: 1,
             token_generation: 0,
@@ -131,6 +135,15 @@ impl IdentityClient {
         }
         if let Some(v) = &patch.allowed_addresses {
             self.allowed_addresses = v.clone();
+        }
+        if let Some(v) = patch.token_quota_per_hour {
+            self.quota.per_hour = v;
+        }
+        if let Some(v) = patch.token_quota_per_day {
+            self.quota.per_day = v;
+        }
+        if let Some(v) = patch.token_quota_mode {
+            self.quota.mode = v;
         }
         if let Some(v) = patch.enabled {
             if self.enabled && !v {
@@ -219,6 +232,18 @@ impl IdentityClient {
             Field::AllowedAddresses.wire_name().into(),
             json!(self.allowed_addresses.as_ref().map(AddressList::to_strings)),
         );
+        m.insert(
+            Field::TokenQuotaPerHour.wire_name().into(),
+            json!(self.quota.per_hour),
+        );
+        m.insert(
+            Field::TokenQuotaPerDay.wire_name().into(),
+            json!(self.quota.per_day),
+        );
+        m.insert(
+            Field::TokenQuotaMode.wire_name().into(),
+            json!(self.quota.mode.as_str()),
+        );
         m
     }
 
@@ -270,6 +295,9 @@ impl IdentityClient {
                 .as_ref()
                 .map(AddressList::to_strings)
                 .unwrap_or_default(),
+            token_quota_per_hour: self.quota.per_hour,
+            token_quota_per_day: self.quota.per_day,
+            token_quota_mode: self.quota.mode.as_str().to_owned(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_used_at: self.last_used_at,

@@ -11,6 +11,7 @@ mod error;
 pub mod generated_secret;
 mod identity_client;
 pub mod listing;
+mod quota;
 pub mod return_path;
 mod roles;
 #[cfg(feature = "openapi")]
@@ -18,6 +19,7 @@ pub mod schema;
 mod secret_state;
 mod text;
 mod token_duration;
+pub mod usage;
 pub mod wire;
 
 pub use address_list::{AddressList, AddressRange};
@@ -31,6 +33,7 @@ pub use description::Description;
 pub use error::{Field, FieldError, FieldErrors};
 pub use identity_client::{ClientChanges, IdentityClient, RoleNotHeld, Scope};
 pub use listing::{ClientListQuery, ClientListing, EventListQuery, SortKey, UsageFilter};
+pub use quota::{QuotaMode, QuotaWindow, TokenQuota};
 pub use roles::{RoleName, RoleSet};
 pub use secret_state::{
     MAX_SECRET_LIFETIME_MONTHS, PreviousSecret, SECRET_EXPIRES_FIELD, SECRET_EXPIRY_RULE,

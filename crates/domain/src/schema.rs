@@ -4,7 +4,7 @@
 
 use crate::listing::{PAGE_DEFAULT, PAGE_MAX, PAGE_MIN, SEARCH_MAX, SORT_PATTERN, STATUS_PATTERN};
 use crate::{ClientId, ClientName, ClientSecret, Description, MAX_SECRET_GRACE_MINUTES};
-use crate::{RoleName, TokenDuration};
+use crate::{QuotaMode, RoleName, TokenDuration, TokenQuota};
 use serde_json::json;
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{RefOr, Schema, schema::SchemaType};
@@ -179,5 +179,31 @@ pub fn sort_order() -> RefOr<Schema> {
                 "`client_id`, `created_at` or `updated_at`; prefix `-` for descending. Default `client_id`.",
             ))
             .pattern(Some(SORT_PATTERN)),
+    )
+}
+
+/// A token quota: a whole number in range, or `null` for no limit.
+pub fn quota_limit() -> RefOr<Schema> {
+    done(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .maximum(Some(TokenQuota::MAX))
+            .examples([json!(1000)]),
+    )
+}
+
+pub fn quota_mode() -> RefOr<Schema> {
+    done(
+        string(false)
+            .description(Some(
+                "`enforce` (past a limit: 429) or `report` (issued, counted as over quota).",
+            ))
+            .enum_values(Some([
+                QuotaMode::Enforce.as_str(),
+                QuotaMode::Report.as_str(),
+            ]))
+            .default(Some(json!(QuotaMode::Enforce.as_str()))),
     )
 }

@@ -42,6 +42,19 @@ pub struct CreateClientRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(max_items = 50, example = json!(["203.0.113.0/24"])))]
     pub allowed_addresses: Option<Vec<String>>,
+    /// At most this many tokens per UTC hour (1–10,000,000); absent: no hourly limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_limit))]
+    pub token_quota_per_hour: Option<u32>,
+    /// At most this many tokens per UTC day (1–10,000,000); absent: no daily limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_limit))]
+    pub token_quota_per_day: Option<u32>,
+    /// `enforce` (the default): past a limit the token endpoint answers 429 until the window
+    /// ends. `report`: tokens are still issued and counted as over quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_mode))]
+    pub token_quota_mode: Option<String>,
 }
 
 /// An identity client as the API shows it. There is no secret here, by design.
@@ -66,6 +79,16 @@ pub struct IdentityClient {
     /// The ranges that may ask for tokens (CIDR); empty: any address.
     #[serde(default)]
     pub allowed_addresses: Vec<String>,
+    /// At most this many tokens per UTC hour; `null`: no hourly limit.
+    #[serde(default)]
+    pub token_quota_per_hour: Option<u32>,
+    /// At most this many tokens per UTC day; `null`: no daily limit.
+    #[serde(default)]
+    pub token_quota_per_day: Option<u32>,
+    /// `enforce` or `report`: what happens past a limit.
+    #[serde(default = "enforce")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_mode))]
+    pub token_quota_mode: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// When the client last received a token (recorded at most once a minute).
@@ -120,9 +143,22 @@ pub struct RotateSecretRequest {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct IdentityClientList {
     pub items: Vec<IdentityClient>,
+    /// The page's clients' token requests over the last 24 hours, in the order of `items`.
+    #[serde(default)]
+    pub activity: Vec<ClientActivity>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// A client's token requests over the last 24 hours, for the list's activity indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClientActivity {
+    /// The client's server-assigned id.
+    pub id: String,
+    pub issued: u64,
+    pub refused: u64,
 }
 
 /// Edits a client (JSON merge patch, RFC 7396): only the members present change; `null` clears
@@ -174,6 +210,30 @@ pub struct UpdateClientRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub allowed_addresses: Option<Option<Vec<String>>>,
+    /// Sets the hourly limit; `null`: none.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_limit))]
+    pub token_quota_per_hour: Option<Option<u32>>,
+    /// Sets the daily limit; `null`: none.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_limit))]
+    pub token_quota_per_day: Option<Option<u32>>,
+    /// `enforce` or `report`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_mode))]
+    pub token_quota_mode: Option<String>,
+}
+
+fn enforce() -> String {
+    crate::QuotaMode::Enforce.as_str().to_owned()
 }
 
 /// A member that is present, even as `null`, is `Some` (merge-patch: `null` clears).
@@ -210,6 +270,9 @@ pub struct AuditEvent {
     /// Field name -> `{"from": old, "to": new}`; for the secret only `"changed"`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub changes: serde_json::Value,
+    /// Each field name in `changes` -> the name the screens give it ("Token duration").
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
     pub occurred_at: DateTime<Utc>,
 }
 

@@ -6,13 +6,14 @@ use super::client_form::{
 };
 use crate::api::{self, ApiFailure};
 use crate::app::use_session;
+use crate::charts::UsageChart;
 use crate::components::{Flash, RoleList, StatusBadge, Timestamp};
 use crate::paths;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use vitesse_domain::listing::EventListQuery;
-use vitesse_domain::wire::{AuditEvent, RotateSecretRequest, UpdateClientRequest};
+use vitesse_domain::wire::{AuditEvent, IdentityClient, RotateSecretRequest, UpdateClientRequest};
 use vitesse_domain::{ClientSecret, SecretInfo, SecretOrigin, SecretSlot};
 
 /// Audit events per page.
@@ -36,7 +37,12 @@ fn describe(e: &AuditEvent) -> String {
         .map(|m| {
             m.keys()
                 .filter(|k| e.action == "updated" || *k == "client_secret")
-                .map(|k| vitesse_domain::Field::label_of(k).to_owned())
+                .map(|k| {
+                    e.labels
+                        .get(k)
+                        .cloned()
+                        .unwrap_or_else(|| vitesse_domain::Field::label_of(k).to_owned())
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -45,6 +51,26 @@ fn describe(e: &AuditEvent) -> String {
     } else {
         what.into()
     }
+}
+
+/// "1,000 per hour, 20,000 per day; refused past a limit", or "No limit".
+fn quota_text(c: &IdentityClient) -> String {
+    let limits: Vec<String> = [
+        c.token_quota_per_hour.map(|n| format!("{n} per hour")),
+        c.token_quota_per_day.map(|n| format!("{n} per day")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if limits.is_empty() {
+        return "No limit".into();
+    }
+    let mode = if c.token_quota_mode == "report" {
+        "only reported when passed"
+    } else {
+        "refused past a limit"
+    };
+    format!("{}; {mode}", limits.join(", "))
 }
 
 /// "in 12 days", "in less than a day", "expired".
@@ -334,6 +360,7 @@ pub fn ClientDetails() -> impl IntoView {
                             } else {
                                 c.allowed_addresses.join(", ")
                             }}</dd>
+                            <dt>"Token quota"</dt><dd>{quota_text(&c)}</dd>
                             <dt>"Status"</dt><dd><StatusBadge enabled=c.enabled/></dd>
                             <dt>"Created"</dt><dd><Timestamp at=c.created_at/></dd>
                             <dt>"Updated"</dt><dd><Timestamp at=c.updated_at/></dd>
@@ -355,6 +382,7 @@ pub fn ClientDetails() -> impl IntoView {
                 }.into_any()
             }
         }}
+        <UsageChart id=Signal::derive(move || id.get())/>
         <section class="card" aria-labelledby="rotate-heading">
             <h2 id="rotate-heading">"Change secret"</h2>
             <form class="stack" on:submit=on_rotate novalidate>

@@ -9,8 +9,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use vitesse_domain::wire::{CreateClientRequest, IdentityClient, UpdateClientRequest};
 use vitesse_domain::{
-    AddressList, ClientId, ClientName, ClientSecret, Description, Field, FieldError, RoleSet,
-    SECRET_EXPIRES_FIELD, TokenDuration, latest_secret_expiry, parse_secret_expiry,
+    AddressList, ClientId, ClientName, ClientSecret, Description, Field, FieldError, QuotaMode,
+    RoleSet, SECRET_EXPIRES_FIELD, TokenDuration, TokenQuota, latest_secret_expiry,
+    parse_secret_expiry,
 };
 
 /// The browser's clock.
@@ -90,6 +91,11 @@ struct ClientForm {
     duration: FormField,
     /// One address or CIDR range per line.
     addresses: FormField,
+    /// Token quotas: empty for no limit.
+    quota_hour: FormField,
+    quota_day: FormField,
+    /// `enforce` or `report`.
+    quota_mode: RwSignal<String>,
     roles: RwSignal<Vec<String>>,
     roles_touched: RwSignal<bool>,
     submitted: RwSignal<bool>,
@@ -110,6 +116,9 @@ impl ClientForm {
             description: FormField::new(""),
             duration: FormField::new("60"),
             addresses: FormField::new(""),
+            quota_hour: FormField::new(""),
+            quota_day: FormField::new(""),
+            quota_mode: RwSignal::new(QuotaMode::Enforce.as_str().into()),
             roles: RwSignal::new(vec![]),
             roles_touched: RwSignal::new(false),
             submitted: RwSignal::new(false),
@@ -131,6 +140,10 @@ impl ClientForm {
             .set(c.token_duration_minutes.to_string());
         self.roles.set(c.roles.clone());
         self.addresses.value.set(c.allowed_addresses.join("\n"));
+        let limit = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        self.quota_hour.value.set(limit(c.token_quota_per_hour));
+        self.quota_day.value.set(limit(c.token_quota_per_day));
+        self.quota_mode.set(c.token_quota_mode.clone());
         self.submitted.set(false);
         self.server_errors.set(vec![]);
     }
@@ -156,6 +169,13 @@ impl ClientForm {
             Field::AllowedAddresses => {
                 AddressList::parse(&Self::lines(self.addresses.value.get())).err()
             }
+            Field::TokenQuotaPerHour => {
+                TokenQuota::limit_from_text(f, &self.quota_hour.value.get()).err()
+            }
+            Field::TokenQuotaPerDay => {
+                TokenQuota::limit_from_text(f, &self.quota_day.value.get()).err()
+            }
+            Field::TokenQuotaMode => QuotaMode::parse(&self.quota_mode.get()).err(),
             Field::Enabled => None,
         };
         err.map(|e| e.message).or_else(|| {
@@ -175,6 +195,8 @@ impl ClientForm {
             Field::Description => self.description.touched,
             Field::TokenDuration => self.duration.touched,
             Field::AllowedAddresses => self.addresses.touched,
+            Field::TokenQuotaPerHour => self.quota_hour.touched,
+            Field::TokenQuotaPerDay => self.quota_day.touched,
             _ => self.roles_touched,
         }
     }
@@ -223,6 +245,18 @@ impl ClientForm {
             .collect()
     }
 
+    /// A quota as typed (empty: no limit; an invalid one is never sent, see `has_errors`).
+    fn limit(&self, f: Field) -> Option<u32> {
+        let field = if f == Field::TokenQuotaPerHour {
+            self.quota_hour
+        } else {
+            self.quota_day
+        };
+        TokenQuota::limit_from_text(f, &field.value.get_untracked())
+            .ok()
+            .flatten()
+    }
+
     fn optional(field: FormField) -> Option<String> {
         let s = field.value.get_untracked();
         if s.trim().is_empty() { None } else { Some(s) }
@@ -244,6 +278,9 @@ impl ClientForm {
             roles: self.roles.get_untracked(),
             allowed_addresses: Some(Self::lines(self.addresses.value.get_untracked()))
                 .filter(|l| !l.is_empty()),
+            token_quota_per_hour: self.limit(Field::TokenQuotaPerHour),
+            token_quota_per_day: self.limit(Field::TokenQuotaPerDay),
+            token_quota_mode: Some(self.quota_mode.get_untracked()),
         }
     }
 
@@ -280,6 +317,15 @@ impl ClientForm {
                     .unwrap_or_default();
                 (normal != base.allowed_addresses).then_some(Some(typed))
             },
+            token_quota_per_hour: changed(
+                self.limit(Field::TokenQuotaPerHour),
+                &base.token_quota_per_hour,
+            ),
+            token_quota_per_day: changed(
+                self.limit(Field::TokenQuotaPerDay),
+                &base.token_quota_per_day,
+            ),
+            token_quota_mode: changed(self.quota_mode.get_untracked(), &base.token_quota_mode),
         }
     }
 
@@ -474,6 +520,19 @@ fn ClientFields(form: ClientForm) -> impl IntoView {
             <div class="error" id="allowed-addresses-error" aria-live="polite">{move || form.shown(Field::AllowedAddresses)}</div>
         </div>
         {text_input(form, Field::TokenDuration, "token-duration", "Token lifetime in minutes: 10–60.", form.duration, "number")}
+        <fieldset class="field quota">
+            <legend>"Token quota"</legend>
+            <p class="hint">"Optional. At most this many tokens per UTC hour and per UTC day; leave empty for no limit."</p>
+            {text_input(form, Field::TokenQuotaPerHour, "quota-hour", "1–10,000,000, or empty.", form.quota_hour, "text")}
+            {text_input(form, Field::TokenQuotaPerDay, "quota-day", "1–10,000,000, or empty.", form.quota_day, "text")}
+            <div class="field">
+                <label for="quota-mode">"When a limit is reached"</label>
+                <select id="quota-mode" on:change=move |ev| form.quota_mode.set(event_target_value(&ev))>
+                    <option value="enforce" prop:selected=move || form.quota_mode.get() == "enforce">"Refuse tokens until the hour or day ends"</option>
+                    <option value="report" prop:selected=move || form.quota_mode.get() == "report">"Only report: issue them and count them as over quota"</option>
+                </select>
+            </div>
+        </fieldset>
         <fieldset class="field" class:invalid=move || form.shown(Field::Roles).is_some() aria-describedby="roles-hint roles-error">
             <legend>"Roles"</legend>
             <p class="hint" id="roles-hint">"API roles assigned to the client. At least one role must be selected."</p>

@@ -1,5 +1,6 @@
 use crate::api::{self, ApiFailure};
 use crate::app::use_session;
+use crate::charts::{ActivityMeter, BusiestClients};
 use crate::components::{ActionMenu, Flash, RoleList, StatusBadge, Timestamp};
 use crate::paths::{self, ListView};
 use leptos::prelude::*;
@@ -90,6 +91,7 @@ pub fn ClientsList() -> impl IntoView {
             <A href=paths::NEW_CLIENT attr:class="button primary">"New Client"</A>
         </div>
         <Flash message=flash/>
+        <BusiestClients/>
         <div class="filters">
             <div class="field inline">
                 <label for="search">"Search"</label>
@@ -137,6 +139,9 @@ pub fn ClientsList() -> impl IntoView {
                 }
                 Some(Ok(list)) => {
                     let next = list.next_cursor.clone();
+                    let activity = |id: &str| list.activity.iter().find(|a| a.id == id).map_or((0, 0), |a| (a.issued, a.refused));
+                    let busiest = list.activity.iter().map(|a| a.issued + a.refused).max().unwrap_or(0);
+                    let rows: Vec<_> = list.items.iter().map(|c| (c.clone(), activity(&c.id))).collect();
                     view! {
                         <table class="clients">
                             <caption class="visually-hidden">"Identity clients"</caption>
@@ -147,12 +152,13 @@ pub fn ClientsList() -> impl IntoView {
                                     <th scope="col">"Status"</th>
                                     <th scope="col">"Roles"</th>
                                     <th scope="col">"Token duration"</th>
+                                    <th scope="col">"Last 24 hours"</th>
                                     <th scope="col">"Updated"</th>
                                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                 </tr>
                             </thead>
                             <tbody>
-                                {list.items.into_iter().map(|c| {
+                                {rows.into_iter().map(|(c, (issued, refused))| {
                                     let href = paths::client(&c.id);
                                     let (cid, name, roles) = (c.client_id.clone(), c.name.clone().unwrap_or_default(), c.roles.clone());
                                     let (enabled, minutes, updated) = (c.enabled, c.token_duration_minutes, c.updated_at);
@@ -163,6 +169,7 @@ pub fn ClientsList() -> impl IntoView {
                                         <td data-label="Status"><StatusBadge enabled=enabled/></td>
                                         <td data-label="Roles"><RoleList roles=roles/></td>
                                         <td data-label="Token duration">{format!("{minutes} minutes")}</td>
+                                        <td data-label="Last 24 hours"><ActivityMeter issued=issued refused=refused busiest=busiest/></td>
                                         <td data-label="Updated"><Timestamp at=updated/></td>
                                         <td class="actions"><ActionMenu client=c on_toggle=on_toggle/></td>
                                     </tr>
