@@ -54,9 +54,11 @@ openapi:
     cargo run -q -p vitesse-api -- openapi > openapi/openapi.json
 
 # Benchmarks: the token service on SQLite and PostgreSQL (wrk: warm, cold, under a storm),
+# what usage counting costs it (on vs off),
 # the client list at 100,000 clients per account (p50/p99 of every kind of query), then the SPA's budget (wasm size, first render of 1,000 clients).
 bench: spa
     bench/run.sh
+    bench/usage-cost.sh
     python3 bench/list-scale.py
     cargo build -p vitesse-api
     cd e2e && VITESSE_BIN=../target/debug/vitesse-identity node bench-spa.mjs

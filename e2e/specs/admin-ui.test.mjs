@@ -495,8 +495,9 @@ test('each secret shows how it was made, its dates and last use; the previous on
   // The list: "Never used" shows the client nobody has used, not this one.
   await page.goto(`${server.base}/administration/identity-clients`);
   await page.getByLabel('Show').selectOption('never_used');
-  await page.getByRole('link', { name: 'lifecycle-unused' }).waitFor();
-  assert.equal(await page.getByRole('link', { name: 'lifecycle-client', exact: true }).count(), 0);
+  const listed = page.getByRole('table', { name: 'Identity clients' });
+  await listed.getByRole('link', { name: 'lifecycle-unused' }).waitFor();
+  assert.equal(await listed.getByRole('link', { name: 'lifecycle-client', exact: true }).count(), 0);
   assert.match(page.url(), /filter=never_used/);
   await page.getByLabel('Show').selectOption('secret_expires_30_days');
   await page.getByRole('link', { name: 'lifecycle-client', exact: true }).waitFor();
@@ -536,4 +537,83 @@ test('an address allow-list is typed one range per line, checked as typed, and h
   await axe(page, 'client details with an allow-list');
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+test('usage is drawn from real token requests, with the same numbers in its table; a quota set in the form holds', async () => {
+  const admin = createAdmin(server);
+  const headers = await apiSignIn(server, admin);
+  const secret = 'usage-ui-secret';
+  remember(secret);
+  const made = await createClient(server, headers, {
+    client_id: 'usage-ui-client', client_secret: secret, token_duration_minutes: 15, roles: ['payments:read'],
+  });
+  const token = (s = secret) => fetch(`${server.base}/oauth2/token`, {
+    method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'usage-ui-client', client_secret: s }),
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await token()).status, 200);
+  for (let i = 0; i < 2; i++) assert.equal((await token('not-the-secret')).status, 401);
+
+  const page = await newPage();
+  await signIn(page, admin, `/administration/identity-clients/${made.id}`);
+  await page.getByText('3 issued, 2 refused', { exact: true }).waitFor();
+  const bars = await page.locator('svg.usage-chart g.bucket').evaluateAll((gs) =>
+    gs.map((g) => [g.dataset.start, Number(g.dataset.issued), Number(g.dataset.refused)]));
+  assert.equal(bars.length, 25, 'an hour each, the last 24 hours and this one');
+  assert.deepEqual(bars.at(-1).slice(1), [3, 2]);
+  assert.deepEqual(bars.slice(0, -1).map((b) => b[1] + b[2]), new Array(24).fill(0));
+  // The table alternative: the same buckets, the same numbers, and why requests were refused.
+  await page.getByText('Show the numbers as a table').click();
+  const table = page.getByRole('table', { name: /per hour/ });
+  const rows = await table.locator('tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [tr.dataset.start, Number(tr.querySelector('td.issued').textContent), Number(tr.querySelector('td.refused').textContent)]));
+  assert.deepEqual(rows, bars);
+  await table.getByText('2 wrong secret').waitFor();
+  assert.match(await page.locator('svg.usage-chart desc').textContent(), /3 tokens issued and 2 requests refused/);
+  await axe(page, 'client usage');
+  await shot(page, 'client-usage');
+  await page.getByRole('button', { name: '7 days' }).click();
+  await page.getByRole('table', { name: /per day/ }).waitFor({ state: 'attached' });
+  assert.equal(await page.locator('svg.usage-chart g.bucket').count(), 8);
+  await page.getByText('3 issued, 2 refused', { exact: true }).waitFor();
+
+  // A quota, checked as it is typed, applied at the next token request.
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.getByLabel('Tokens per hour').fill('four');
+  await page.getByLabel('Tokens per hour').blur();
+  await page.getByText('Tokens per hour must be a whole number', { exact: false }).waitFor();
+  await page.getByLabel('Tokens per hour').fill('4');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('4 per hour; refused past a limit').waitFor();
+  assert.equal((await token()).status, 200);
+  const over = await token();
+  assert.equal(over.status, 429);
+  assert.ok(Number(over.headers.get('retry-after')) > 0);
+  await page.getByText('Edited: Tokens per hour').waitFor();
+  await page.reload();
+  await page.getByText('4 issued, 3 refused', { exact: true }).waitFor();
+  await page.getByText('Show the numbers as a table').click();
+  await page.getByRole('table', { name: /per hour/ }).getByText('2 wrong secret, 1 over quota').waitFor();
+
+  // The list: each client's last 24 hours, and the account's busiest clients.
+  await page.goto(`${server.base}/administration/identity-clients`);
+  const row = page.getByRole('row', { name: /usage-ui-client/ });
+  await row.getByText('Last 24 hours: 4 tokens issued, 3 requests refused').waitFor({ state: 'attached' });
+  await page.getByRole('region', { name: 'Busiest in the last 24 hours' }).getByRole('link', { name: 'usage-ui-client' }).waitFor();
+  await axe(page, 'list with activity');
+
+  // At 360 px the chart fits the screen and its table scrolls within its own box.
+  const narrow = await newPage(360);
+  await signIn(narrow, admin, `/administration/identity-clients/${made.id}`);
+  const chart = narrow.locator('svg.usage-chart');
+  await chart.waitFor();
+  const box = await chart.boundingBox();
+  assert.ok(box.width > 250 && box.x + box.width <= 360, `chart at 360 px: ${JSON.stringify(box)}`);
+  const wide = await narrow.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > 361).map((e) => `${e.tagName}.${e.className}`).slice(0, 8));
+  assert.ok(await narrow.evaluate(() => document.documentElement.scrollWidth <= 360), `the page scrolls sideways: ${wide}`);
+  await axe(narrow, 'client usage at 360 px');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(narrow.errors, []);
+  await page.close();
+  await narrow.close();
 });

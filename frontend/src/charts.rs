@@ -28,7 +28,7 @@ const TOP: f64 = 12.0;
 /// A bucket's start as its axis and table label: the hour for hourly buckets, the date else.
 fn bucket_label(at: DateTime<Utc>, hourly: bool) -> String {
     if hourly {
-        at.format("%H:%M").to_string()
+        at.format("%b %-d, %H:%M").to_string()
     } else {
         at.format("%b %-d").to_string()
     }
@@ -118,7 +118,7 @@ fn BucketTable(report: UsageReport) -> impl IntoView {
     view! {
         <details class="usage-table">
             <summary>"Show the numbers as a table"</summary>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table>
                     <caption class="visually-hidden">"Tokens issued and requests refused per "{if hourly { "hour" } else { "day" }}" (UTC)"</caption>
                     <thead><tr>

@@ -154,15 +154,19 @@ pub async fn update(
         Some(s) => Some(hash_secret(state, s.expose()).await?),
         None => None,
     };
-    // Who holds the secret, the client ID, the switch, the roles, the allow-list or the token
-    // lifetime holds the client: automation may touch them only for clients within its own
-    // roles (cutting a client's roles down to its own first would otherwise open the rest; an
-    // allow-list can lock a client out or open it up; a longer lifetime lengthens a leak).
+    // Who holds the secret, the client ID, the switch, the roles, the allow-list, the quota or
+    // the token lifetime holds the client: automation may touch them only for clients within
+    // its own roles (cutting a client's roles down to its own first would otherwise open the
+    // rest; an allow-list or a quota can lock a client out, or lift what holds it in; a longer
+    // lifetime lengthens a leak).
     let guarded = patch.client_secret.is_some()
         || patch.client_id.is_some()
         || patch.enabled.is_some()
         || patch.roles.is_some()
         || patch.allowed_addresses.is_some()
+        || patch.token_quota_per_hour.is_some()
+        || patch.token_quota_per_day.is_some()
+        || patch.token_quota_mode.is_some()
         || patch.token_duration.is_some();
     edit(
         state,

@@ -132,6 +132,22 @@ async fn automation_cannot_take_over_or_switch_off_a_more_powerful_client(b: Bac
             .await,
         ),
         (
+            "starve it with a quota (a lock-out)",
+            send(
+                api.patch(app.url(&payouts))
+                    .json(&json!({"token_quota_per_hour": 1})),
+            )
+            .await,
+        ),
+        (
+            "switch its quota to report only",
+            send(
+                api.patch(app.url(&payouts))
+                    .json(&json!({"token_quota_mode": "report"})),
+            )
+            .await,
+        ),
+        (
             "lengthen its tokens' life",
             send(
                 api.patch(app.url(&payouts))

@@ -204,6 +204,11 @@ async fn an_enforced_quota_refuses_with_429_until_its_window_ends(b: Backend) {
         ),
         (json!(3), Value::Null, json!("enforce"))
     );
+    // Someone without the secret cannot use the quota up: only tokens issued count.
+    for _ in 0..4 {
+        let res = app.token(&GRANT, Some(("limited-client", "guess"))).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
     assert_eq!(tokens(&app, "limited-client", 3).await, [StatusCode::OK; 3]);
     let over = app.token(&GRANT, Some(("limited-client", SECRET))).await;
     assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -255,7 +260,10 @@ async fn an_enforced_quota_refuses_with_429_until_its_window_ends(b: Backend) {
 
     let report = usage(&app, &admin, &made, "").await;
     assert_eq!(report["totals"]["issued"], 5);
-    assert_eq!(report["totals"]["refused"], json!({"quota": 3}));
+    assert_eq!(
+        report["totals"]["refused"],
+        json!({"quota": 3, "wrong_secret": 4})
+    );
     let metrics = reqwest::get(app.url("/metrics"))
         .await
         .unwrap()

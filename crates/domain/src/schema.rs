@@ -197,13 +197,14 @@ pub fn quota_limit() -> RefOr<Schema> {
 pub fn quota_mode() -> RefOr<Schema> {
     done(
         string(false)
+            // No `default` keyword: generators (openapi-typescript) would make the member
+            // required in requests; the description says what absent means.
             .description(Some(
-                "`enforce` (past a limit: 429) or `report` (issued, counted as over quota).",
+                "`enforce` (past a limit: 429; the default) or `report` (issued, counted as over quota).",
             ))
             .enum_values(Some([
                 QuotaMode::Enforce.as_str(),
                 QuotaMode::Report.as_str(),
-            ]))
-            .default(Some(json!(QuotaMode::Enforce.as_str()))),
+            ])),
     )
 }

@@ -89,7 +89,7 @@ fn from_now(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc
 fn SecretTable(secrets: Vec<SecretInfo>) -> impl IntoView {
     let now = js_now();
     view! {
-        <table class="secrets">
+        <table class="secrets" tabindex="0" aria-label="Secrets">
             <thead><tr>
                 <th scope="col">"Secret"</th><th scope="col">"Made"</th><th scope="col">"Created"</th>
                 <th scope="col">"Expires"</th><th scope="col">"Last used"</th>
@@ -408,7 +408,7 @@ pub fn ClientDetails() -> impl IntoView {
                     view! { <p class="loading">"No events yet."</p> }.into_any()
                 } else {
                     view! {
-                        <table class="audit">
+                        <table class="audit" tabindex="0" aria-label="Audit trail">
                             <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th></tr></thead>
                             <tbody>
                                 {events.into_iter().map(|e| view! {

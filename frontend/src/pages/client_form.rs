@@ -528,8 +528,8 @@ fn ClientFields(form: ClientForm) -> impl IntoView {
             <div class="field">
                 <label for="quota-mode">"When a limit is reached"</label>
                 <select id="quota-mode" on:change=move |ev| form.quota_mode.set(event_target_value(&ev))>
-                    <option value="enforce" prop:selected=move || form.quota_mode.get() == "enforce">"Refuse tokens until the hour or day ends"</option>
-                    <option value="report" prop:selected=move || form.quota_mode.get() == "report">"Only report: issue them and count them as over quota"</option>
+                    <option value="enforce" prop:selected=move || form.quota_mode.get() == "enforce">"Refuse until the hour or day ends"</option>
+                    <option value="report" prop:selected=move || form.quota_mode.get() == "report">"Only report: issue and count"</option>
                 </select>
             </div>
         </fieldset>
