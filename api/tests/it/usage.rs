@@ -406,3 +406,64 @@ async fn a_quota_holds_across_two_instances(b: Backend) {
     let report = usage(&one, &admin, &made, "").await;
     assert_eq!(report["totals"]["refused"]["quota"], refused as u64);
 }
+
+/// The binary, stopped with SIGTERM well within its flush interval, writes what it counted.
+#[actix_web::test]
+async fn a_clean_stop_writes_the_usage_counted_since_the_last_write() {
+    let db = fresh_database(Backend::Sqlite);
+    let app = spawn_app_on(&db.url).await;
+    let (admin, user) = app.signed_in_admin().await;
+    let (made, _) = create_client_as(&app, &admin, "stopping-client").await;
+    drop(app);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_vitesse-identity"))
+        .args(["--bcrypt-cost", "4", "--database-url", &db.url, "serve"])
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--usage-flush-seconds",
+            "10",
+        ])
+        .env_remove("VITESSE_NO_USAGE_COUNTING")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server started");
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = http
+            .post(format!("{base}/oauth2/token"))
+            .form(&GRANT)
+            .basic_auth("stopping-client", Some(SECRET))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "a clean stop: {status}");
+    let after = spawn_app_on(&db.url).await;
+    let admin = after.sign_in(&user).await;
+    let report = usage(&after, &admin, &made, "").await;
+    assert_eq!(report["totals"]["issued"], 3, "{report}");
+    drop(after);
+}
