@@ -405,6 +405,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         metrics_bind: args.metrics_bind.clone(),
         usage_counting: !args.no_usage_counting,
         usage_flush: Duration::from_secs(args.usage_flush_seconds),
+        jwks_refetch: Duration::from_secs(60),
     };
     let state = AppState::new(config)?;
     if args.demo {

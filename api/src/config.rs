@@ -32,6 +32,8 @@ pub struct Config {
     pub usage_counting: bool,
     /// How often counted usage is written (at most 10 s; and always when the server stops).
     pub usage_flush: Duration,
+    /// The least time between two fetches of a client's `jwks_uri` for an unknown `kid`.
+    pub jwks_refetch: Duration,
 }
 
 impl Config {
@@ -76,6 +78,7 @@ impl Config {
             metrics_bind: None,
             usage_counting: true,
             usage_flush: Duration::from_secs(5),
+            jwks_refetch: Duration::from_secs(60),
             issuer,
         }
     }

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use vitesse_domain::QuotaWindow;
 use vitesse_domain::usage::{UsageCounts, UsageKind};
 
@@ -126,13 +127,68 @@ struct Lease {
     left: u32,
 }
 
+/// A client's window of one kind: `(client, hour or day)`.
+type WindowKey = (String, QuotaWindow);
+
 /// The quota leases this instance holds.
 #[derive(Default)]
 pub struct QuotaBook {
     leases: Mutex<HashMap<(String, QuotaWindow), Lease>>,
+    /// One database take at a time per client and window: requests that find the lease empty
+    /// at once wait for one take and share it, so an instance never holds more than a block.
+    gates: Mutex<HashMap<WindowKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Windows found used up: `(window start, limit)` → when to ask the database again.
+    used_up: Mutex<HashMap<WindowKey, (i64, u32, Instant)>>,
 }
 
 impl QuotaBook {
+    /// The gate of one client's window (see `gates`).
+    pub fn gate(&self, client_pk: &str, window: QuotaWindow) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        if gates.len() > 10_000 {
+            // Gates nobody holds are dropped now and then; a held one survives in its holder.
+            gates.retain(|_, g| Arc::strong_count(g) > 1);
+        }
+        gates
+            .entry((client_pk.to_owned(), window))
+            .or_default()
+            .clone()
+    }
+
+    /// Whether this window was found used up lately (so asking the database again can wait).
+    pub fn known_used_up(
+        &self,
+        client_pk: &str,
+        window: QuotaWindow,
+        start: i64,
+        limit: u32,
+    ) -> bool {
+        let used_up = self.used_up.lock().unwrap_or_else(|e| e.into_inner());
+        used_up
+            .get(&(client_pk.to_owned(), window))
+            .is_some_and(|(s, l, until)| *s == start && *l == limit && Instant::now() < *until)
+    }
+
+    /// Notes the window as used up for `recheck` (the database is asked again after it).
+    pub fn note_used_up(
+        &self,
+        client_pk: &str,
+        window: QuotaWindow,
+        start: i64,
+        limit: u32,
+        recheck: std::time::Duration,
+    ) {
+        let mut used_up = self.used_up.lock().unwrap_or_else(|e| e.into_inner());
+        if used_up.len() > 10_000 {
+            let now = Instant::now();
+            used_up.retain(|_, (_, _, until)| *until > now);
+        }
+        used_up.insert(
+            (client_pk.to_owned(), window),
+            (start, limit, Instant::now() + recheck),
+        );
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, QuotaWindow), Lease>> {
         self.leases.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub usage: crate::metering::UsageBook,
     /// The quota blocks this instance holds (see `service::quotas`).
     pub quotas: crate::metering::QuotaBook,
+    /// Clients' JWK Sets fetched from their `jwks_uri`.
+    pub remote_jwks: crate::oauth::remote_jwks::RemoteJwks,
     keys: RwLock<Arc<KeyRing>>,
 }
 
@@ -62,6 +64,7 @@ impl AppState {
             last_uses: Default::default(),
             usage: crate::metering::UsageBook::new(config.usage_counting),
             quotas: Default::default(),
+            remote_jwks: crate::oauth::remote_jwks::RemoteJwks::new(config.jwks_refetch),
             config,
             pool,
             keys: RwLock::new(Arc::new(ring)),
@@ -113,9 +116,12 @@ impl AppState {
         self.address_throttle.prune();
         let at = store::now();
         let idle = chrono::Duration::from_std(self.config.session_idle).unwrap_or_default();
-        self.db(move |c| store::accounts::delete_expired_sessions(c, at, at - idle))
-            .await
-            .map(|_| ())
+        self.db(move |c| {
+            store::assertions::forget_expired(c, at)?;
+            store::accounts::delete_expired_sessions(c, at, at - idle)
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Whether the database answers.

@@ -55,13 +55,14 @@ fn reasons(b: &UsageBucket) -> String {
 fn Bars(report: UsageReport) -> impl IntoView {
     let hourly = report.granularity == "hour";
     let n = report.buckets.len().max(1) as f64;
-    let most = report
+    let peak = report
         .buckets
         .iter()
         .map(|b| b.totals.issued + b.totals.refused.total())
         .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+        .unwrap_or(0);
+    // The scale: an empty period still draws (flat), and says 0, not 1.
+    let most = peak.max(1) as f64;
     let plot_h = HEIGHT - BOTTOM - TOP;
     let slot = (WIDTH - LEFT) / n;
     let bar = (slot * 0.75).max(1.0);
@@ -77,7 +78,7 @@ fn Bars(report: UsageReport) -> impl IntoView {
         totals.issued,
         totals.refused.total(),
         if hourly { "hour" } else { "day" },
-        most as u64
+        peak
     );
     let first = report
         .buckets
@@ -91,7 +92,7 @@ fn Bars(report: UsageReport) -> impl IntoView {
             <desc id="usage-chart-desc">{desc}</desc>
             <line class="axis" x1=LEFT y1=y(0.0) x2=WIDTH y2=y(0.0)/>
             <line class="grid" x1=LEFT y1=y(most) x2=WIDTH y2=y(most)/>
-            <text class="tick" x=LEFT - 6.0 y=y(most) + 4.0 text-anchor="end">{most as u64}</text>
+            <text class="tick" x=LEFT - 6.0 y=y(most) + 4.0 text-anchor="end">{(peak > 0).then_some(peak)}</text>
             <text class="tick" x=LEFT - 6.0 y=y(0.0) + 4.0 text-anchor="end">"0"</text>
             {report.buckets.iter().enumerate().map(|(i, b)| {
                 let (issued, refused) = (b.totals.issued as f64, b.totals.refused.total() as f64);

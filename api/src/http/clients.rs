@@ -125,7 +125,15 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let client = service::get(&state, &p, id.into_inner()).await?;
-    Ok(client_response(HttpResponse::Ok(), &client))
+    let mut wire = client.to_wire(crate::service::now());
+    if let Some((keys, fetch)) = service::published_keys(&state, &client).await? {
+        wire.keys = keys;
+        wire.jwks_fetch = Some(fetch);
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", client.version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(wire))
 }
 
 /// Edit a client (JSON merge patch): the members present change. `enabled` enables or

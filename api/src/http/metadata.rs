@@ -5,6 +5,7 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use vitesse_domain::AssertionAlg;
 
 /// A public signing key (RFC 7517 §4): EC P-256 (`crv`, `x`, `y`) or RSA (`n`, `e`).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,12 +58,16 @@ pub struct AuthorizationServerMetadata {
     /// Empty: there is no authorization endpoint.
     pub response_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// For `private_key_jwt` assertions.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// The roles a client can hold.
     pub scopes_supported: Vec<String>,
     pub introspection_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub revocation_endpoint: String,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub service_documentation: String,
 }
 
@@ -74,13 +79,26 @@ pub struct AuthorizationServerMetadata {
 )]
 pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
     let issuer = state.config.issuer.trim_end_matches('/').to_owned();
-    const METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+    const METHODS: [&str; 3] = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ];
+    // `Ed25519` is the fully-specified name of EdDSA over the keys accepted (RFC 9864).
+    let algs: Vec<&'static str> = AssertionAlg::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .chain(["Ed25519"])
+        .collect();
     let metadata = AuthorizationServerMetadata {
         token_endpoint: format!("{issuer}/oauth2/token"),
         jwks_uri: format!("{issuer}/oauth2/jwks"),
         grant_types_supported: vec!["client_credentials"],
         response_types_supported: vec![],
         token_endpoint_auth_methods_supported: METHODS.to_vec(),
+        token_endpoint_auth_signing_alg_values_supported: algs.clone(),
+        introspection_endpoint_auth_signing_alg_values_supported: algs.clone(),
+        revocation_endpoint_auth_signing_alg_values_supported: algs,
         scopes_supported: roles::scopes_supported(&state).await,
         introspection_endpoint: format!("{issuer}/oauth2/introspect"),
         introspection_endpoint_auth_methods_supported: METHODS.to_vec(),

@@ -5,6 +5,7 @@
 use super::caller::client_address;
 use super::responses::OAuthErrors;
 use crate::error::{OAuthError, OAuthErrorCode};
+use crate::oauth::assertion;
 use crate::service::tokens::{self, Credentials};
 use crate::state::AppState;
 use actix_web::http::header;
@@ -237,8 +238,32 @@ impl IntrospectionResponse {
     }
 }
 
-/// Client authentication (RFC 6749 §2.3.1): exactly one method, HTTP Basic or the body.
+/// Client authentication: exactly one method — HTTP Basic, `client_secret` in the body
+/// (RFC 6749 §2.3.1), or a signed assertion (RFC 7523 §2.2).
 fn credentials(req: &HttpRequest, form: &Form) -> Result<Credentials, OAuthError> {
+    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
+        if req.headers().contains_key(header::AUTHORIZATION) || form.get("client_secret").is_some()
+        {
+            return Err(OAuthError::invalid_request(
+                "Use one client authentication method: a client assertion, HTTP Basic or client_secret, not several",
+            ));
+        }
+        if form.get("client_assertion_type") != Some(assertion::ASSERTION_TYPE) {
+            return Err(OAuthError::invalid_client().with_description(format!(
+                "client_assertion_type must be {}",
+                assertion::ASSERTION_TYPE
+            )));
+        }
+        let Some(jwt) = form.get("client_assertion") else {
+            return Err(OAuthError::invalid_request(
+                "The client_assertion parameter is missing",
+            ));
+        };
+        return Ok(Credentials::Assertion {
+            assertion: jwt.to_owned(),
+            client_id: form.get("client_id").map(str::to_owned),
+        });
+    }
     let (client_id, secret) = match (basic_credentials(req)?, form.get("client_secret")) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_request(
@@ -267,7 +292,7 @@ fn credentials(req: &HttpRequest, form: &Form) -> Result<Credentials, OAuthError
             );
         }
     };
-    Ok(Credentials { client_id, secret })
+    Ok(Credentials::Secret { client_id, secret })
 }
 
 /// Reads the form and authenticates the client that sent it.

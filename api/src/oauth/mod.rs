@@ -2,5 +2,7 @@
 //! checks, secret hashing and verification.
 
 pub mod access_token;
+pub mod assertion;
 pub mod keys;
+pub mod remote_jwks;
 pub mod secrets;

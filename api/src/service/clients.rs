@@ -8,16 +8,20 @@ use crate::oauth::secrets;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::clients as client_store;
-use crate::store::write_tx;
+use crate::store::{StoreError, write_tx};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
-use vitesse_domain::wire::AuditEvent;
+use vitesse_domain::wire::{AuditEvent, JwksFetch, KeyInfo};
 use vitesse_domain::{
-    ClientChanges, ClientListQuery, ClientPatch, EventListQuery, IdentityClient, NewClient,
-    NewSecret, SECRET_EXPIRES_FIELD, SecretHash, SecretRotation, StoredSecret, generated_secret,
+    AuthMethod, ClientChanges, ClientKeys, ClientListQuery, ClientPatch, EventListQuery, Field,
+    FieldError, FieldErrors, IdentityClient, JwkSet, NewClient, NewSecret, SECRET_EXPIRES_FIELD,
+    SecretHash, SecretRotation, StoredSecret, generated_secret,
 };
+
+/// The stored "secret" of a keyless client: not a verifier of any scheme.
+const KEYLESS: &str = "keyless";
 
 /// One page of a list, and where the next one starts.
 pub struct Page<T> {
@@ -82,6 +86,46 @@ pub async fn get(state: &AppState, p: &Principal, id: String) -> Result<Identity
         .await?)
 }
 
+/// For a client whose keys are at a URL: the keys last fetched from it, and how that went.
+pub async fn published_keys(
+    state: &AppState,
+    client: &IdentityClient,
+) -> Result<Option<(Vec<KeyInfo>, JwksFetch)>, ApiError> {
+    let Some(ClientKeys::Url(url)) = &client.keys else {
+        return Ok(None);
+    };
+    let (pk, url) = (client.id.clone(), url.as_str().to_owned());
+    let Some((fetched_url, jwks, fetched_at, error, error_at)) = state
+        .db(move |c| crate::store::assertions::last_fetch(c, &pk))
+        .await?
+        .filter(|f| f.0 == url)
+    else {
+        return Ok(Some((
+            vec![],
+            JwksFetch {
+                fetched_at: None,
+                error: None,
+                error_at: None,
+            },
+        )));
+    };
+    let _ = fetched_url;
+    let keys = jwks
+        .and_then(|j| serde_json::from_str::<Value>(&j).ok())
+        .and_then(|v| JwkSet::parse_for(Field::JwksUri, &v).ok())
+        .map(|set| set.keys.iter().map(KeyInfo::of).collect())
+        .unwrap_or_default();
+    let utc = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc());
+    Ok(Some((
+        keys,
+        JwksFetch {
+            fetched_at: utc(fetched_at),
+            error,
+            error_at: utc(error_at),
+        },
+    )))
+}
+
 /// A client, and the secret the server generated for it in this request (if it did): the only
 /// time that secret exists outside the caller's hands.
 pub struct WithSecret {
@@ -114,7 +158,9 @@ pub async fn create(
                     .map(|(k, v)| (k, json!({ "from": null, "to": v })))
                     .collect();
                 changes.insert("enabled".into(), json!({ "from": null, "to": true }));
-                changes.insert("client_secret".into(), json!("set"));
+                if client.auth_method == AuthMethod::ClientSecret {
+                    changes.insert("client_secret".into(), json!("set"));
+                }
                 if let Some(expires) = client.secret.current.expires_at {
                     changes.insert(
                         SECRET_EXPIRES_FIELD.into(),
@@ -154,8 +200,8 @@ pub async fn update(
         Some(s) => Some(hash_secret(state, s.expose()).await?),
         None => None,
     };
-    // Who holds the secret, the client ID, the switch, the roles, the allow-list, the quota or
-    // the token lifetime holds the client: automation may touch them only for clients within
+    // Who holds the secret or keys, the client ID, the switch, the roles, the allow-list, the
+    // quota or the token lifetime holds the client: automation may touch them only for clients within
     // its own roles (cutting a client's roles down to its own first would otherwise open the
     // rest; an allow-list or a quota can lock a client out, or lift what holds it in; a longer
     // lifetime lengthens a leak).
@@ -167,6 +213,8 @@ pub async fn update(
         || patch.token_quota_per_hour.is_some()
         || patch.token_quota_per_day.is_some()
         || patch.token_quota_mode.is_some()
+        || patch.auth_method.is_some()
+        || patch.keys.is_some()
         || patch.token_duration.is_some();
     edit(
         state,
@@ -175,11 +223,16 @@ pub async fn update(
         expected_version,
         guarded,
         move |client, at| {
+            let was = client.auth_method;
             client.apply(&patch);
+            client
+                .check_credentials(was, &patch)
+                .map_err(StoreError::Invalid)?;
             if let Some(hash) = hash {
                 let secret = StoredSecret::new(hash, patch.secret_expires_at, at);
                 client.secret.replace(secret, None, at);
             }
+            Ok(())
         },
     )
     .await
@@ -199,8 +252,10 @@ pub async fn rotate_secret(
     let grace = chrono::Duration::minutes(rotation.previous_secret_grace_minutes);
     let expires = rotation.secret_expires_at;
     let client = edit(state, p, id, expected_version, true, move |client, at| {
+        refuse_keyless(client)?;
         let secret = StoredSecret::new(hash, expires, at);
         client.secret.replace(secret, Some(grace), at);
+        Ok(())
     })
     .await?;
     Ok(WithSecret { client, generated })
@@ -216,9 +271,22 @@ pub async fn end_previous_secret(
 ) -> Result<IdentityClient, ApiError> {
     p.require_identity_client_manager()?;
     edit(state, p, id, expected_version, true, |client, at| {
+        refuse_keyless(client)?;
         client.secret.end_previous(at);
+        Ok(())
     })
     .await
+}
+
+/// A keyless (`private_key_jwt`) client has no secret to change or end.
+fn refuse_keyless(client: &IdentityClient) -> Result<(), StoreError> {
+    if client.auth_method == AuthMethod::PrivateKeyJwt {
+        return Err(StoreError::Invalid(FieldErrors(vec![FieldError::new(
+            Field::ClientSecret,
+            "This client authenticates with private_key_jwt and has no secret; change its keys instead",
+        )])));
+    }
+    Ok(())
 }
 
 /// The stored verifier of a new secret, and the secret itself when the server generated it
@@ -236,6 +304,9 @@ async fn make_secret(
             let verifier = SecretHash::new(secrets::generated_verifier(&secret));
             Ok((verifier, Some(SecretString::from(secret))))
         }
+        // Nothing verifies against this: no secret has this form (see `tokens::authenticate`,
+        // which does not even try for a keyless client).
+        NewSecret::Keyless => Ok((SecretHash::new(KEYLESS.into()), None)),
     }
 }
 
@@ -250,6 +321,7 @@ pub async fn revoke_tokens(
     p.require_identity_client_manager()?;
     edit(state, p, id, expected_version, true, |client, _| {
         client.revoke_tokens();
+        Ok(())
     })
     .await
 }
@@ -298,7 +370,7 @@ pub async fn events(
 ) -> Result<Page<AuditEvent>, ApiError> {
     p.require_identity_client_manager()?;
     let limit = vitesse_domain::listing::page_limit(query.limit)
-        .map_err(|e| ApiError::Validation(vitesse_domain::FieldErrors(vec![e])))?;
+        .map_err(|e| ApiError::Validation(FieldErrors(vec![e])))?;
     let before = match query.cursor.as_deref().map(decode_cursor).transpose()? {
         Some((at, id)) => Some((crate::store::parse_cursor_time(&at)?, id)),
         None => None,
@@ -327,22 +399,19 @@ fn writable(
     id: &str,
     expected_version: Option<i32>,
     held: Option<&[String]>,
-) -> Result<IdentityClient, crate::store::StoreError> {
+) -> Result<IdentityClient, StoreError> {
     let current = client_store::get(c, account, id)?;
     if expected_version.is_some_and(|v| v != current.version) {
-        return Err(crate::store::StoreError::Stale);
+        return Err(StoreError::Stale);
     }
     check_within_roles(&current, held)?;
     Ok(current)
 }
 
 /// Automation (`held` is its roles) may take over or switch off only clients within its roles.
-fn check_within_roles(
-    client: &IdentityClient,
-    held: Option<&[String]>,
-) -> Result<(), crate::store::StoreError> {
+fn check_within_roles(client: &IdentityClient, held: Option<&[String]>) -> Result<(), StoreError> {
     match held {
-        Some(held) if !client.within_roles(held) => Err(crate::store::StoreError::Refused(
+        Some(held) if !client.within_roles(held) => Err(StoreError::Refused(
             "A client may change the secret, client ID, roles, status or tokens of — or delete — only clients whose every role it holds itself.",
         )),
         _ => Ok(()),
@@ -369,7 +438,9 @@ async fn edit(
     id: String,
     expected_version: Option<i32>,
     guarded: bool,
-    change: impl FnOnce(&mut IdentityClient, chrono::DateTime<chrono::Utc>) + Send + 'static,
+    change: impl FnOnce(&mut IdentityClient, chrono::DateTime<chrono::Utc>) -> Result<(), StoreError>
+    + Send
+    + 'static,
 ) -> Result<IdentityClient, ApiError> {
     let (actor, account) = (p.actor(), p.account_id.clone());
     let held = p
@@ -382,7 +453,7 @@ async fn edit(
                 let old = writable(c, &account, &id, expected_version, held.as_deref())?;
                 let at = now();
                 let mut new = old.clone();
-                change(&mut new, at);
+                change(&mut new, at)?;
                 // Roles the client already holds may stay even if since retired.
                 let added: Vec<String> = new
                     .roles
@@ -416,7 +487,7 @@ fn record_changes(
     client: &IdentityClient,
     changes: &ClientChanges,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), crate::store::StoreError> {
+) -> Result<(), StoreError> {
     let (account, pk, when) = (&client.account_id, &client.id, at.naive_utc());
     if !changes.edited.is_empty() {
         let edited = Value::Object(changes.edited.clone());

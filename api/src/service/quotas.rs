@@ -22,6 +22,9 @@ pub enum QuotaOutcome {
     },
 }
 
+/// How long a window found used up is taken as such before the database is asked again.
+const USED_UP_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The block an instance takes at a time: 1 % of the limit, at least one token.
 fn lease_size(limit: u32) -> u32 {
     (limit / 100).max(1)
@@ -42,6 +45,23 @@ pub async fn spend(state: &AppState, client: &IdentityClient) -> Result<QuotaOut
             spent.push((window, key));
             continue;
         }
+        let used_up = |retry_after: &mut Option<u64>| {
+            let left = window.seconds_left(at);
+            *retry_after = Some(retry_after.map_or(left, |r: u64| r.max(left)));
+        };
+        // A window found used up is not asked about on every request: past a limit a request
+        // costs no database work (other instances' returned blocks show within seconds).
+        if state.quotas.known_used_up(&client.id, window, key, limit) {
+            used_up(&mut retry_after);
+            continue;
+        }
+        // One take at a time for this client and window; whoever waited looks again first.
+        let gate = state.quotas.gate(&client.id, window);
+        let _turn = gate.lock().await;
+        if state.quotas.spend(&client.id, window, key, limit) {
+            spent.push((window, key));
+            continue;
+        }
         let unwritten = state.usage.issued_since(&client.id, start);
         let (pk, span) = (
             client.id.clone(),
@@ -53,8 +73,10 @@ pub async fn spend(state: &AppState, client: &IdentityClient) -> Result<QuotaOut
             })
             .await?;
         if granted == 0 {
-            let left = window.seconds_left(at);
-            retry_after = Some(retry_after.map_or(left, |r: u64| r.max(left)));
+            state
+                .quotas
+                .note_used_up(&client.id, window, key, limit, USED_UP_RECHECK);
+            used_up(&mut retry_after);
             continue;
         }
         state

@@ -7,20 +7,33 @@ use super::quotas::{self, QuotaOutcome};
 use super::usage;
 use crate::error::{ApiError, OAuthError, OAuthErrorCode};
 use crate::oauth::access_token::{self, ClaimsToSign, VerifiedClaims};
+use crate::oauth::assertion;
+use crate::oauth::remote_jwks::Fetched;
 use crate::oauth::secrets;
 use crate::state::AppState;
 use crate::store::accounts::{self, Account};
 use crate::store::clients as client_store;
-use crate::store::{StoreError, revocations};
+use crate::store::{StoreError, assertions, revocations};
 use crate::throttle;
 use std::sync::Arc;
 use vitesse_domain::usage::{RefusalReason, UsageKind};
-use vitesse_domain::{ClientId, IdentityClient, Scope, SecretOrigin, SecretSlot, generated_secret};
+use vitesse_domain::{
+    AuthMethod, ClientId, ClientKeys, IdentityClient, Scope, SecretOrigin, SecretSlot,
+    generated_secret,
+};
 
-/// What a client presents to authenticate (RFC 6749 §2.3.1), by either method.
-pub struct Credentials {
-    pub client_id: String,
-    pub secret: String,
+/// What a client presents to authenticate: its secret (RFC 6749 §2.3.1, Basic or form), or
+/// an assertion signed with one of its keys (RFC 7523 §2.2).
+pub enum Credentials {
+    Secret {
+        client_id: String,
+        secret: String,
+    },
+    Assertion {
+        assertion: String,
+        /// `client_id` as the form gave it, if it did: it must be the assertion's.
+        client_id: Option<String>,
+    },
 }
 
 /// An authenticated client, and which of its secrets it presented.
@@ -41,7 +54,13 @@ pub async fn authenticate(
     credentials: Credentials,
     address: Option<&str>,
 ) -> Result<Authenticated, OAuthError> {
-    let Credentials { client_id, secret } = credentials;
+    let (client_id, secret) = match credentials {
+        Credentials::Secret { client_id, secret } => (client_id, secret),
+        Credentials::Assertion {
+            assertion,
+            client_id,
+        } => return authenticate_assertion(state, &assertion, client_id, address).await,
+    };
     if client_id.is_empty() || client_id.len() > ClientId::MAX {
         // No client can have this ID: refused before it is looked up, throttled or stored.
         return Err(OAuthError::invalid_client());
@@ -71,8 +90,10 @@ pub async fn authenticate(
     } else {
         SecretOrigin::Typed
     };
+    // A keyless client has no secret: nothing is tried, at the cost of a wrong secret.
     let verifiers: Vec<(SecretSlot, &str)> = found
         .as_ref()
+        .filter(|(c, _)| c.auth_method == AuthMethod::ClientSecret)
         .map(|(c, _)| {
             c.secret
                 .accepted_at(at)
@@ -167,23 +188,155 @@ pub async fn authenticate(
             by_address.succeeded();
             Ok(Authenticated { client, slot })
         }
-        (found, verified) => {
+        (found, _) => {
             by_pair.failed();
             by_address.failed();
             // A known client's refusal is part of its usage, under the reason an admin can act
-            // on; the caller's answer is the same whatever the reason.
+            // on. The reason never depends on whether the secret was right: usage is readable
+            // by whoever manages clients, and must not tell them whether a guess was.
             if let Some((client, feature_on)) = &found {
-                let reason = if verified.is_none() {
-                    RefusalReason::WrongSecret
-                } else if !client.enabled || !feature_on {
-                    RefusalReason::Disabled
-                } else {
-                    RefusalReason::Address
-                };
-                usage::refused(state, &client.id, reason);
+                usage::refused(state, &client.id, refusal_reason(client, *feature_on, from));
             }
             Err(OAuthError::invalid_client())
         }
+    }
+}
+
+/// Why a known client's authentication was refused, as its usage records it: disabled, from
+/// outside its allow-list, or else a wrong (expired, ended, replayed) secret or assertion —
+/// decided by the request's circumstances alone, never by whether the credential was right.
+fn refusal_reason(
+    client: &IdentityClient,
+    feature_on: bool,
+    from: Option<std::net::IpAddr>,
+) -> RefusalReason {
+    if !client.enabled || !feature_on {
+        RefusalReason::Disabled
+    } else if !client.allows_address(from) {
+        RefusalReason::Address
+    } else {
+        RefusalReason::WrongSecret
+    }
+}
+
+/// `private_key_jwt` (RFC 7523 §2.2, §3): the assertion names its client; the client is
+/// usable, keyless, and one of its keys (inline, or published at its `jwks_uri`) signed it;
+/// its claims hold, and its `jti` was never used before, on any instance. Every failure is
+/// `invalid_client`, counted against the client ID and address like a wrong secret.
+async fn authenticate_assertion(
+    state: &AppState,
+    assertion: &str,
+    form_client_id: Option<String>,
+    address: Option<&str>,
+) -> Result<Authenticated, OAuthError> {
+    let Some(unverified) = assertion::read(assertion)
+        .filter(|a| form_client_id.as_ref().is_none_or(|id| *id == a.client_id))
+        .filter(|a| !a.client_id.is_empty() && a.client_id.len() <= ClientId::MAX)
+    else {
+        return Err(OAuthError::invalid_client());
+    };
+    let address = address.unwrap_or_default();
+    let pair = throttle::key(&[&unverified.client_id, address]);
+    if let Some(wait) = state.token_throttle.check(&pair) {
+        return Err(throttled(wait));
+    }
+    let by_address = state
+        .address_throttle
+        .begin(throttle::key(&[address]))
+        .map_err(throttled)?;
+    let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
+    match verify_assertion(state, unverified, address.parse().ok()).await? {
+        Ok(authenticated) => {
+            by_pair.succeeded();
+            by_address.succeeded();
+            Ok(authenticated)
+        }
+        Err(refused) => {
+            by_pair.failed();
+            by_address.failed();
+            if let Some((client_pk, reason)) = refused {
+                usage::refused(state, &client_pk, reason);
+            }
+            Err(OAuthError::invalid_client())
+        }
+    }
+}
+
+/// The checks of [`authenticate_assertion`]; a refusal names the known client and why.
+async fn verify_assertion(
+    state: &AppState,
+    unverified: assertion::Unverified,
+    from: Option<std::net::IpAddr>,
+) -> Result<Result<Authenticated, Option<(String, RefusalReason)>>, OAuthError> {
+    let client_id = unverified.client_id.clone();
+    let found = state
+        .db(move |c| client_store::find_by_client_id(c, &client_id))
+        .await?;
+    let Some((client, feature_on)) = found else {
+        return Ok(Err(None));
+    };
+    let refuse = |reason| Ok(Err(Some((client.id.clone(), reason))));
+    let keys = match (&client.keys, client.auth_method) {
+        (Some(ClientKeys::Inline(set)), AuthMethod::PrivateKeyJwt) => Some(Arc::new(set.clone())),
+        (Some(ClientKeys::Url(url)), AuthMethod::PrivateKeyJwt) => {
+            let (set, fetched) = state
+                .remote_jwks
+                .keys(url.as_str(), unverified.kid.as_deref())
+                .await;
+            if let Some(fetched) = fetched {
+                record_fetch(state, &client.id, url.as_str(), fetched).await;
+            }
+            set
+        }
+        _ => None,
+    };
+    let signed = keys.is_some_and(|set| {
+        set.candidates(unverified.alg, unverified.kid.as_deref())
+            .into_iter()
+            .any(|k| unverified.signed_by(k))
+    });
+    let token_endpoint = format!("{}/oauth2/token", state.config.issuer);
+    let audiences = [token_endpoint.as_str(), state.config.issuer.as_str()];
+    let verified = signed
+        .then(|| unverified.claims_hold(&audiences, access_token::unix_now() as i64))
+        .flatten();
+    let reason = refusal_reason(&client, feature_on, from);
+    let Some(verified) = verified.filter(|_| reason == RefusalReason::WrongSecret) else {
+        return refuse(reason);
+    };
+    let (pk, jti) = (client.id.clone(), verified.jti);
+    let expires = chrono::DateTime::from_timestamp(verified.exp, 0)
+        .unwrap_or_default()
+        .naive_utc();
+    let first = state
+        .db(move |c| assertions::first_use(c, &pk, &jti, expires))
+        .await?;
+    if !first {
+        // A replay: whoever holds a used assertion is not the client.
+        return refuse(RefusalReason::WrongSecret);
+    }
+    Ok(Ok(Authenticated {
+        client,
+        slot: SecretSlot::Current,
+    }))
+}
+
+/// Keeps the outcome of a `jwks_uri` fetch for the client's details page; a failure to write
+/// it is logged, never the request's.
+async fn record_fetch(state: &AppState, client_pk: &str, url: &str, fetched: Fetched) {
+    let (pk, url) = (client_pk.to_owned(), url.to_owned());
+    let at = crate::store::now();
+    let written = state
+        .db(move |c| {
+            let outcome = match &fetched {
+                Fetched::Keys(json) => Ok(json.as_str()),
+                Fetched::Failed(e) => Err(e.as_str()),
+            };
+            assertions::record_fetch(c, &pk, &url, outcome, at)
+        })
+        .await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not record a jwks_uri fetch");
     }
 }
 

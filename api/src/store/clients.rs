@@ -7,9 +7,10 @@ use super::{AnyConnection, StoreError, is_unique_violation};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vitesse_domain::{
-    AddressList, ClientId, ClientListing, ClientName, Description, Field, FieldError, FieldErrors,
-    IdentityClient, PreviousSecret, QuotaMode, RoleSet, SecretHash, SecretSlot, SecretState,
-    SortKey, StoredSecret, TokenDuration, TokenQuota, UsageFilter,
+    AddressList, AuthMethod, ClientId, ClientKeys, ClientListing, ClientName, Description, Field,
+    FieldError, FieldErrors, IdentityClient, JwkSet, JwksUrl, PreviousSecret, QuotaMode, RoleSet,
+    SecretHash, SecretSlot, SecretState, SortKey, StoredSecret, TokenDuration, TokenQuota,
+    UsageFilter,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -47,6 +48,10 @@ pub struct ClientRow {
     pub token_quota_per_day: Option<i32>,
     /// `enforce` or `report`.
     pub token_quota_mode: String,
+    /// `client_secret` or `private_key_jwt`.
+    pub auth_method: String,
+    /// `{"jwks": …}` or `{"jwks_uri": …}`; `None` for a secret client.
+    pub client_keys: Option<String>,
 }
 
 impl ClientRow {
@@ -105,6 +110,29 @@ impl ClientRow {
                     mode: QuotaMode::parse(&self.token_quota_mode).map_err(bad)?,
                 }
             },
+            auth_method: AuthMethod::parse(&self.auth_method).map_err(bad)?,
+            keys: match &self.client_keys {
+                None => None,
+                Some(text) => {
+                    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                        StoreError::Other(format!("stored keys of {}: {e}", self.id))
+                    })?;
+                    Some(
+                        match (v.get("jwks"), v.get("jwks_uri").and_then(|u| u.as_str())) {
+                            (Some(set), _) => ClientKeys::Inline(
+                                JwkSet::parse_for(Field::Jwks, set).map_err(bad)?,
+                            ),
+                            (None, Some(url)) => ClientKeys::Url(JwksUrl::parse(url).map_err(bad)?),
+                            _ => {
+                                return Err(StoreError::Other(format!(
+                                    "stored keys of {} are neither jwks nor jwks_uri",
+                                    self.id
+                                )));
+                            }
+                        },
+                    )
+                }
+            },
             secret: SecretState { current, previous },
             version: self.version,
             token_generation: self.token_generation,
@@ -153,6 +181,14 @@ impl ClientRow {
             token_quota_per_hour: c.quota.per_hour.map(|n| n as i32),
             token_quota_per_day: c.quota.per_day.map(|n| n as i32),
             token_quota_mode: c.quota.mode.as_str().to_owned(),
+            auth_method: c.auth_method.as_str().to_owned(),
+            client_keys: c.keys.as_ref().map(|k| {
+                match k {
+                    ClientKeys::Inline(set) => serde_json::json!({ "jwks": set.to_json() }),
+                    ClientKeys::Url(u) => serde_json::json!({ "jwks_uri": u.as_str() }),
+                }
+                .to_string()
+            }),
         }
     }
 }
@@ -465,6 +501,8 @@ pub fn save(
         identity_clients::token_quota_per_hour.eq(row.token_quota_per_hour),
         identity_clients::token_quota_per_day.eq(row.token_quota_per_day),
         identity_clients::token_quota_mode.eq(&row.token_quota_mode),
+        identity_clients::auth_method.eq(&row.auth_method),
+        identity_clients::client_keys.eq(&row.client_keys),
         identity_clients::version.eq(row.version),
         identity_clients::token_generation.eq(row.token_generation),
         identity_clients::updated_at.eq(row.updated_at),

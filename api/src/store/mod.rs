@@ -1,6 +1,7 @@
 //! Storage: one set of diesel queries over SQLite (embedded default) or PostgreSQL.
 
 pub mod accounts;
+pub mod assertions;
 pub mod audit;
 pub mod clients;
 pub mod keys;

@@ -70,6 +70,26 @@ diesel::table! {
         token_quota_per_hour -> Nullable<Integer>,
         token_quota_per_day -> Nullable<Integer>,
         token_quota_mode -> Text,
+        auth_method -> Text,
+        client_keys -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    used_assertions (jti_key) {
+        jti_key -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jwks_fetches (client_pk) {
+        client_pk -> Text,
+        url -> Text,
+        jwks -> Nullable<Text>,
+        fetched_at -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+        error_at -> Nullable<Timestamp>,
     }
 }
 

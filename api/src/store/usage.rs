@@ -231,12 +231,15 @@ pub fn take_lease(
     limit: u32,
     unwritten: u64,
 ) -> Result<u32, StoreError> {
-    // A window's first lease starts from the tokens already issued in it (a limit set midway
-    // counts them): those written, and those the caller has counted and not yet written.
+    // A window's count never falls below the tokens already issued in it (a limit set midway,
+    // or lifted and set again, counts them): those written, and those the caller has counted
+    // and not yet written.
     let insert = "INSERT INTO quota_leases (client_pk, window_kind, window_start, granted, last_grant) \
                   SELECT $1, $2, $3, COALESCE(CAST(SUM(issued) AS BIGINT), 0) + $5, 0 \
                   FROM client_usage WHERE client_pk = $1 AND hour_start >= $3 AND hour_start < $4 \
-                  ON CONFLICT (client_pk, window_kind, window_start) DO NOTHING";
+                  ON CONFLICT (client_pk, window_kind, window_start) DO UPDATE SET granted = \
+                  CASE WHEN excluded.granted > quota_leases.granted THEN excluded.granted \
+                  ELSE quota_leases.granted END";
     // SET expressions read the row as it was before the update, on both backends.
     let update = "UPDATE quota_leases SET \
           granted = CASE WHEN granted + $4 <= $5 THEN granted + $4 \

@@ -9,6 +9,7 @@ mod clients;
 mod contract;
 mod docs;
 mod introspection;
+mod keyless;
 mod keys;
 mod lifecycle;
 mod listing;

@@ -212,7 +212,15 @@ async fn metadata_describes_the_service(b: Backend) {
     assert_eq!(meta["grant_types_supported"], json!(["client_credentials"]));
     assert_eq!(
         meta["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
+    );
+    assert_eq!(
+        meta["token_endpoint_auth_signing_alg_values_supported"],
+        json!(["ES256", "RS256", "PS256", "EdDSA", "Ed25519"])
     );
     assert!(
         meta["scopes_supported"]

@@ -3,8 +3,8 @@
 use crate::error::{Field, FieldError, FieldErrors};
 use crate::secret_state::{SECRET_EXPIRES_FIELD, parse_secret_expiry};
 use crate::{
-    AddressList, ClientId, ClientName, ClientSecret, Description, QuotaMode, RoleSet,
-    TokenDuration, TokenQuota,
+    AddressList, AuthMethod, ClientId, ClientKeys, ClientName, ClientSecret, Description, JwkSet,
+    JwksUrl, QuotaMode, RoleSet, TokenDuration, TokenQuota,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 pub enum NewSecret {
     Typed(ClientSecret),
     Generate,
+    /// A `private_key_jwt` client: no secret at all (nothing can verify against it).
+    Keyless,
 }
 
 /// The member that asks the server to generate the secret.
@@ -65,6 +67,9 @@ pub struct NewClient {
     pub allowed_addresses: Option<AddressList>,
     /// No limits by default.
     pub quota: TokenQuota,
+    pub auth_method: AuthMethod,
+    /// A `private_key_jwt` client's keys; `None` for a secret client.
+    pub keys: Option<ClientKeys>,
 }
 
 /// An edit: a field that is present changes, an absent one is kept (JSON merge-patch).
@@ -86,6 +91,9 @@ pub struct ClientPatch {
     pub token_quota_per_hour: Option<Option<u32>>,
     pub token_quota_per_day: Option<Option<u32>>,
     pub token_quota_mode: Option<QuotaMode>,
+    pub auth_method: Option<AuthMethod>,
+    /// New keys (`jwks` or `jwks_uri`), replacing the registered ones.
+    pub keys: Option<ClientKeys>,
 }
 
 /// Every field of a client, each `None` where its rule failed.
@@ -106,8 +114,11 @@ impl NewClient {
         parts: Parts,
         allowed_addresses: Option<Option<AddressList>>,
         quota: Option<TokenQuota>,
+        credentials: Option<(AuthMethod, Option<ClientKeys>)>,
     ) -> Result<Self, FieldErrors> {
-        let (Some(allowed_addresses), Some(quota)) = (allowed_addresses, quota) else {
+        let (Some(allowed_addresses), Some(quota), Some((auth_method, keys))) =
+            (allowed_addresses, quota, credentials)
+        else {
             return Err(errs);
         };
         match parts {
@@ -129,6 +140,8 @@ impl NewClient {
                 roles,
                 allowed_addresses,
                 quota,
+                auth_method,
+                keys,
             }),
             _ => Err(errs),
         }
@@ -137,10 +150,13 @@ impl NewClient {
     /// Reads a JSON body field by field, so a wrong type is reported against its field together
     /// with every other failure (serde alone stops at the first).
     /// The members a create request may carry.
-    pub const MEMBERS: [&'static str; 12] = [
+    pub const MEMBERS: [&'static str; 15] = [
         Field::ClientId.wire_name(),
         Field::ClientSecret.wire_name(),
         GENERATE_SECRET,
+        Field::AuthMethod.wire_name(),
+        Field::Jwks.wire_name(),
+        Field::JwksUri.wire_name(),
         SECRET_EXPIRES_FIELD,
         Field::AllowedAddresses.wire_name(),
         Field::TokenQuotaPerHour.wire_name(),
@@ -160,7 +176,32 @@ impl NewClient {
         let client_id = errs
             .take(required_string(obj, Field::ClientId))
             .and_then(|s| errs.take(ClientId::parse(&s)));
-        let client_secret = errs.take(NewSecret::from_members(obj));
+        let method = errs.take(auth_method(obj)).map(Option::unwrap_or_default);
+        let keyless = method == Some(AuthMethod::PrivateKeyJwt);
+        let client_secret = if keyless {
+            errs.take(no_secret_members(obj).map(|()| NewSecret::Keyless))
+        } else {
+            errs.take(NewSecret::from_members(obj))
+        };
+        let keys = errs.take(client_keys(obj));
+        let credentials = match (method, keys) {
+            (Some(AuthMethod::PrivateKeyJwt), Some(None)) => {
+                errs.push(FieldError::new(
+                    Field::Jwks,
+                    "A private_key_jwt client needs its public keys: jwks (a JWK Set) or jwks_uri",
+                ));
+                None
+            }
+            (Some(AuthMethod::ClientSecret), Some(Some(_))) => {
+                errs.push(FieldError::new(
+                    Field::AuthMethod,
+                    "Public keys are for private_key_jwt clients: set token_endpoint_auth_method to private_key_jwt",
+                ));
+                None
+            }
+            (Some(m), Some(k)) => Some((m, k)),
+            _ => None,
+        };
         let secret_expires_at = errs.take(parse_secret_expiry(obj.get(SECRET_EXPIRES_FIELD), now));
         let name = errs
             .take(optional_string(obj, Field::Name))
@@ -189,7 +230,50 @@ impl NewClient {
             ),
             allowed_addresses,
             quota,
+            credentials,
         )
+    }
+}
+
+/// `token_endpoint_auth_method`: absent or `null` for the default.
+fn auth_method(obj: &Map<String, Value>) -> Result<Option<AuthMethod>, FieldError> {
+    match obj.get(Field::AuthMethod.wire_name()) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => AuthMethod::parse(s).map(Some),
+        Some(_) => Err(FieldError::new(Field::AuthMethod, AuthMethod::RULE)),
+    }
+}
+
+/// A keyless client takes no secret.
+fn no_secret_members(obj: &Map<String, Value>) -> Result<(), FieldError> {
+    let sent = |k: &str| {
+        obj.get(k)
+            .is_some_and(|v| !v.is_null() && *v != Value::Bool(false))
+    };
+    if sent(Field::ClientSecret.wire_name()) || sent(GENERATE_SECRET) || sent(SECRET_EXPIRES_FIELD)
+    {
+        return Err(FieldError::new(
+            Field::ClientSecret,
+            "A private_key_jwt client has no secret: leave client_secret and generate_secret out",
+        ));
+    }
+    Ok(())
+}
+
+/// `jwks` or `jwks_uri` (one of them, not both); `None` when neither is sent.
+fn client_keys(obj: &Map<String, Value>) -> Result<Option<ClientKeys>, FieldError> {
+    let present = |f: Field| obj.get(f.wire_name()).filter(|v| !v.is_null());
+    match (present(Field::Jwks), present(Field::JwksUri)) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(FieldError::new(
+            Field::JwksUri,
+            "Send the keys (jwks) or their URL (jwks_uri), not both",
+        )),
+        (Some(set), None) => {
+            JwkSet::parse_for(Field::Jwks, set).map(|s| Some(ClientKeys::Inline(s)))
+        }
+        (None, Some(Value::String(url))) => JwksUrl::parse(url).map(|u| Some(ClientKeys::Url(u))),
+        (None, Some(_)) => Err(FieldError::new(Field::JwksUri, JwksUrl::RULE)),
     }
 }
 
@@ -211,10 +295,13 @@ fn quota_of(obj: &Map<String, Value>, errs: &mut FieldErrors) -> Option<TokenQuo
 impl ClientPatch {
     /// Reads a JSON merge-patch body: members present change, absent ones are kept.
     /// The members an edit may carry.
-    pub const MEMBERS: [&'static str; 12] = [
+    pub const MEMBERS: [&'static str; 15] = [
         Field::ClientId.wire_name(),
         Field::ClientSecret.wire_name(),
         SECRET_EXPIRES_FIELD,
+        Field::AuthMethod.wire_name(),
+        Field::Jwks.wire_name(),
+        Field::JwksUri.wire_name(),
         Field::AllowedAddresses.wire_name(),
         Field::TokenQuotaPerHour.wire_name(),
         Field::TokenQuotaPerDay.wire_name(),
@@ -283,6 +370,10 @@ impl ClientPatch {
                 *slot = errs.take(TokenQuota::limit_from_json(f, Some(v)));
             }
         }
+        if obj.contains_key(Field::AuthMethod.wire_name()) {
+            patch.auth_method = errs.take(auth_method(obj)).map(Option::unwrap_or_default);
+        }
+        patch.keys = errs.take(client_keys(obj)).flatten();
         if let Some(v) = obj.get(Field::TokenQuotaMode.wire_name()) {
             // `null` puts the default back.
             patch.token_quota_mode = errs

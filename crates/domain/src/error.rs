@@ -17,10 +17,13 @@ pub enum Field {
     TokenQuotaPerHour,
     TokenQuotaPerDay,
     TokenQuotaMode,
+    AuthMethod,
+    Jwks,
+    JwksUri,
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 14] = [
         Field::ClientId,
         Field::ClientSecret,
         Field::Name,
@@ -32,6 +35,9 @@ impl Field {
         Field::TokenQuotaPerHour,
         Field::TokenQuotaPerDay,
         Field::TokenQuotaMode,
+        Field::AuthMethod,
+        Field::Jwks,
+        Field::JwksUri,
     ];
 
     /// The label a person reads for a wire name (the audit trail's keys); the wire name
@@ -75,6 +81,9 @@ impl Field {
             Field::TokenQuotaPerHour => "token_quota_per_hour",
             Field::TokenQuotaPerDay => "token_quota_per_day",
             Field::TokenQuotaMode => "token_quota_mode",
+            Field::AuthMethod => "token_endpoint_auth_method",
+            Field::Jwks => "jwks",
+            Field::JwksUri => "jwks_uri",
         }
     }
 
@@ -92,6 +101,9 @@ impl Field {
             Field::TokenQuotaPerHour => "Tokens per hour",
             Field::TokenQuotaPerDay => "Tokens per day",
             Field::TokenQuotaMode => "Quota mode",
+            Field::AuthMethod => "Authentication method",
+            Field::Jwks => "Public keys",
+            Field::JwksUri => "Public keys URL",
         }
     }
 }

@@ -3,10 +3,11 @@
 //! gets, how long it lives, what an edit changes and what the audit trail records.
 
 use crate::error::Field;
+use crate::error::FieldErrors;
 use crate::secret_state::{SecretHash, SecretState, StoredSecret};
 use crate::{
-    AddressList, ClientId, ClientName, ClientPatch, Description, NewClient, RoleSet, TokenDuration,
-    TokenQuota,
+    AddressList, AuthMethod, ClientId, ClientKeys, ClientName, ClientPatch, Description,
+    FieldError, NewClient, RoleSet, TokenDuration, TokenQuota,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -48,6 +49,11 @@ pub struct IdentityClient {
     pub allowed_addresses: Option<AddressList>,
     /// Tokens per hour and per day; none by default.
     pub quota: TokenQuota,
+    /// A secret, or a signed assertion (RFC 7523) checked with `keys`.
+    pub auth_method: AuthMethod,
+    /// A `private_key_jwt` client's public keys (inline or at a URL).
+    pub keys: Option<ClientKeys>,
+    /// Unused while the client is keyless.
     pub secret: SecretState,
     /// Advances with every change; the API's ETag.
     pub version: i32,
@@ -104,6 +110,8 @@ impl IdentityClient {
             enabled: true,
             allowed_addresses: new.allowed_addresses.clone(),
             quota: new.quota,
+            auth_method: new.auth_method,
+            keys: new.keys.clone(),
             secret: SecretState::new(secret),
             version: 1,
             token_generation: 0,
@@ -145,12 +153,62 @@ impl IdentityClient {
         if let Some(v) = patch.token_quota_mode {
             self.quota.mode = v;
         }
+        if let Some(v) = patch.auth_method {
+            self.auth_method = v;
+            if v == AuthMethod::ClientSecret {
+                self.keys = None;
+            }
+        }
+        if let Some(v) = &patch.keys {
+            self.keys = Some(v.clone());
+        }
         if let Some(v) = patch.enabled {
             if self.enabled && !v {
                 self.revoke_tokens();
             }
             self.enabled = v;
         }
+    }
+
+    /// Whether an edit leaves the client able to authenticate one way or the other: a keyless
+    /// client has keys and takes no secret; a client switched back to a secret is given one.
+    pub fn check_credentials(
+        &self,
+        was: AuthMethod,
+        patch: &ClientPatch,
+    ) -> Result<(), FieldErrors> {
+        let mut errs = FieldErrors::default();
+        match self.auth_method {
+            AuthMethod::PrivateKeyJwt => {
+                if self.keys.is_none() {
+                    errs.push(FieldError::new(
+                        Field::Jwks,
+                        "A private_key_jwt client needs its public keys: jwks (a JWK Set) or jwks_uri",
+                    ));
+                }
+                if patch.client_secret.is_some() {
+                    errs.push(FieldError::new(
+                        Field::ClientSecret,
+                        "A private_key_jwt client has no secret: leave client_secret out",
+                    ));
+                }
+            }
+            AuthMethod::ClientSecret => {
+                if patch.keys.is_some() {
+                    errs.push(FieldError::new(
+                        Field::AuthMethod,
+                        "Public keys are for private_key_jwt clients: set token_endpoint_auth_method to private_key_jwt",
+                    ));
+                }
+                if was == AuthMethod::PrivateKeyJwt && patch.client_secret.is_none() {
+                    errs.push(FieldError::new(
+                        Field::ClientSecret,
+                        "A client switched to client_secret needs a new secret: send client_secret",
+                    ));
+                }
+            }
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
     }
 
     /// Ends every token issued so far: they name an older generation.
@@ -244,6 +302,30 @@ impl IdentityClient {
             Field::TokenQuotaMode.wire_name().into(),
             json!(self.quota.mode.as_str()),
         );
+        m.insert(
+            Field::AuthMethod.wire_name().into(),
+            json!(self.auth_method.as_str()),
+        );
+        // Public keys are not secret; the trail records which keys, by id and type.
+        let (jwks, jwks_uri) = match &self.keys {
+            Some(ClientKeys::Inline(set)) => (
+                json!(
+                    set.keys
+                        .iter()
+                        .map(|k| format!(
+                            "{} {}",
+                            k.kid.as_deref().unwrap_or("(no kid)"),
+                            k.kty.label()
+                        ))
+                        .collect::<Vec<_>>()
+                ),
+                Value::Null,
+            ),
+            Some(ClientKeys::Url(u)) => (Value::Null, json!(u.as_str())),
+            None => (Value::Null, Value::Null),
+        };
+        m.insert(Field::Jwks.wire_name().into(), jwks);
+        m.insert(Field::JwksUri.wire_name().into(), jwks_uri);
         m
     }
 
@@ -298,11 +380,30 @@ impl IdentityClient {
             token_quota_per_hour: self.quota.per_hour,
             token_quota_per_day: self.quota.per_day,
             token_quota_mode: self.quota.mode.as_str().to_owned(),
+            token_endpoint_auth_method: self.auth_method.as_str().to_owned(),
+            jwks: match &self.keys {
+                Some(ClientKeys::Inline(set)) => Some(set.to_json()),
+                _ => None,
+            },
+            jwks_uri: match &self.keys {
+                Some(ClientKeys::Url(u)) => Some(u.as_str().to_owned()),
+                _ => None,
+            },
+            keys: match &self.keys {
+                Some(ClientKeys::Inline(set)) => {
+                    set.keys.iter().map(crate::wire::KeyInfo::of).collect()
+                }
+                _ => vec![],
+            },
+            jwks_fetch: None,
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_used_at: self.last_used_at,
             previous_secret_expires_at: self.secret.previous_valid_until(now),
-            secrets: self.secret.to_wire(now),
+            secrets: match self.auth_method {
+                AuthMethod::ClientSecret => self.secret.to_wire(now),
+                AuthMethod::PrivateKeyJwt => vec![],
+            },
         }
     }
 }

@@ -4,6 +4,7 @@
 mod address_list;
 mod client;
 mod client_id;
+mod client_keys;
 mod client_name;
 mod client_secret;
 mod description;
@@ -27,6 +28,7 @@ pub use client::{
     ClientPatch, GENERATE_SECRET, NewClient, NewSecret, SecretRotation, refuse_unknown_members,
 };
 pub use client_id::ClientId;
+pub use client_keys::{AssertionAlg, AuthMethod, ClientKeys, JwkSet, JwksUrl, KeyType, PublicJwk};
 pub use client_name::ClientName;
 pub use client_secret::ClientSecret;
 pub use description::Description;

@@ -208,3 +208,16 @@ pub fn quota_mode() -> RefOr<Schema> {
             ])),
     )
 }
+
+pub fn auth_method() -> RefOr<Schema> {
+    done(
+        string(false)
+            .description(Some(
+                "`client_secret` (the default: a shared secret, Basic or form) or `private_key_jwt` (a signed assertion, RFC 7523; no secret).",
+            ))
+            .enum_values(Some([
+                crate::AuthMethod::ClientSecret.as_str(),
+                crate::AuthMethod::PrivateKeyJwt.as_str(),
+            ])),
+    )
+}

@@ -55,6 +55,50 @@ pub struct CreateClientRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_mode))]
     pub token_quota_mode: Option<String>,
+    /// `client_secret` (the default) or `private_key_jwt`: the client signs an assertion
+    /// (RFC 7523) with a key registered in `jwks` or published at `jwks_uri`, and has no secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::auth_method))]
+    pub token_endpoint_auth_method: Option<String>,
+    /// A JWK Set of public keys (at most 10; EC P-256, RSA ≥ 2048 bits or OKP Ed25519).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
+    /// Where the JWK Set is published (https; plain http only for loopback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+}
+
+/// One registered public key, as the details page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct KeyInfo {
+    pub kid: Option<String>,
+    /// `EC P-256`, `RSA` or `OKP Ed25519`.
+    pub kty: String,
+    /// The algorithm the key is for, when it says.
+    pub alg: Option<String>,
+}
+
+impl KeyInfo {
+    pub fn of(k: &crate::PublicJwk) -> Self {
+        Self {
+            kid: k.kid.clone(),
+            kty: k.kty.label().into(),
+            alg: k.alg.map(|a| a.as_str().into()),
+        }
+    }
+}
+
+/// The last fetch of a client's `jwks_uri`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct JwksFetch {
+    /// When the keys were last fetched successfully.
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// Why the last fetch failed (when it did), and when.
+    pub error: Option<String>,
+    pub error_at: Option<DateTime<Utc>>,
 }
 
 /// An identity client as the API shows it. There is no secret here, by design.
@@ -89,6 +133,23 @@ pub struct IdentityClient {
     #[serde(default = "enforce")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_mode))]
     pub token_quota_mode: String,
+    /// `client_secret` or `private_key_jwt`.
+    #[serde(default = "client_secret_method")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::auth_method))]
+    pub token_endpoint_auth_method: String,
+    /// The registered JWK Set (`private_key_jwt`, inline).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client's JWK Set is published (`private_key_jwt`, by URL).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// The keys: those registered inline, or those last fetched from `jwks_uri`.
+    #[serde(default)]
+    pub keys: Vec<KeyInfo>,
+    /// For `jwks_uri`: the last fetch.
+    #[serde(default)]
+    pub jwks_fetch: Option<JwksFetch>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// When the client last received a token (recorded at most once a minute).
@@ -230,6 +291,22 @@ pub struct UpdateClientRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::quota_mode))]
     pub token_quota_mode: Option<String>,
+    /// `client_secret` or `private_key_jwt`; switching to `client_secret` needs `client_secret`,
+    /// switching to `private_key_jwt` needs keys (here or registered before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::auth_method))]
+    pub token_endpoint_auth_method: Option<String>,
+    /// Replaces the registered keys with this JWK Set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
+    /// Replaces the registered keys with the set published here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+}
+
+fn client_secret_method() -> String {
+    crate::AuthMethod::ClientSecret.as_str().to_owned()
 }
 
 fn enforce() -> String {

@@ -361,6 +361,7 @@ pub fn ClientDetails() -> impl IntoView {
                                 c.allowed_addresses.join(", ")
                             }}</dd>
                             <dt>"Token quota"</dt><dd>{quota_text(&c)}</dd>
+                            <dt>"Authentication method"</dt><dd>{if c.token_endpoint_auth_method == "private_key_jwt" { "Private key (private_key_jwt)" } else { "Client secret" }}</dd>
                             <dt>"Status"</dt><dd><StatusBadge enabled=c.enabled/></dd>
                             <dt>"Created"</dt><dd><Timestamp at=c.created_at/></dd>
                             <dt>"Updated"</dt><dd><Timestamp at=c.updated_at/></dd>
@@ -370,7 +371,25 @@ pub fn ClientDetails() -> impl IntoView {
                             }}</dd>
                         </dl>
                     </section>
-                    <section class="card" aria-labelledby="secrets-heading">
+                    {(c.token_endpoint_auth_method == "private_key_jwt").then(|| view! {
+                        <section class="card" aria-labelledby="keys-heading">
+                            <h2 id="keys-heading">"Public keys"</h2>
+                            {c.jwks_uri.clone().map(|u| view! { <p>"Published at "<code>{u}</code></p> })}
+                            {c.jwks_fetch.clone().map(|f| view! {
+                                <p class="hint">{match f.fetched_at { Some(t) => view! { "Last fetched "<Timestamp at=t/>". " }.into_any(), None => view! { "Not fetched yet. " }.into_any() }}
+                                    {f.error.map(|e| format!("Last error: {e}"))}</p>
+                            })}
+                            <table class="keys" tabindex="0" aria-label="Public keys">
+                                <thead><tr><th scope="col">"Key ID"</th><th scope="col">"Type"</th><th scope="col">"Algorithm"</th></tr></thead>
+                                <tbody>
+                                    {c.keys.clone().into_iter().map(|k| view! {
+                                        <tr><td>{k.kid.unwrap_or_else(|| "—".into())}</td><td>{k.kty}</td><td>{k.alg.unwrap_or_else(|| "any that fits".into())}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    })}
+                    <section class="card" aria-labelledby="secrets-heading" class:hidden=c.token_endpoint_auth_method == "private_key_jwt">
                         <h2 id="secrets-heading">"Secrets"</h2>
                         <SecretTable secrets=c.secrets.clone()/>
                         {c.previous_secret_expires_at.map(|_| view! {
@@ -383,7 +402,8 @@ pub fn ClientDetails() -> impl IntoView {
             }
         }}
         <UsageChart id=Signal::derive(move || id.get())/>
-        <section class="card" aria-labelledby="rotate-heading">
+        <section class="card" aria-labelledby="rotate-heading"
+            class:hidden=move || client.get().and_then(Result::ok).is_some_and(|c| c.token_endpoint_auth_method == "private_key_jwt")>
             <h2 id="rotate-heading">"Change secret"</h2>
             <form class="stack" on:submit=on_rotate novalidate>
                 <SecretInput field=new_secret label="New client secret" hint="6–100 characters." error=rotate_error generate=generate/>

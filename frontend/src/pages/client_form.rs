@@ -9,9 +9,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use vitesse_domain::wire::{CreateClientRequest, IdentityClient, UpdateClientRequest};
 use vitesse_domain::{
-    AddressList, ClientId, ClientName, ClientSecret, Description, Field, FieldError, QuotaMode,
-    RoleSet, SECRET_EXPIRES_FIELD, TokenDuration, TokenQuota, latest_secret_expiry,
-    parse_secret_expiry,
+    AddressList, AuthMethod, ClientId, ClientName, ClientSecret, Description, Field, FieldError,
+    JwkSet, JwksUrl, QuotaMode, RoleSet, SECRET_EXPIRES_FIELD, TokenDuration, TokenQuota,
+    latest_secret_expiry, parse_secret_expiry,
 };
 
 /// The browser's clock.
@@ -96,6 +96,11 @@ struct ClientForm {
     quota_day: FormField,
     /// `enforce` or `report`.
     quota_mode: RwSignal<String>,
+    /// `client_secret` or `private_key_jwt`.
+    auth_method: RwSignal<String>,
+    /// A keyless client's keys: a pasted JWK Set, or the URL of one.
+    jwks: FormField,
+    jwks_uri: FormField,
     roles: RwSignal<Vec<String>>,
     roles_touched: RwSignal<bool>,
     submitted: RwSignal<bool>,
@@ -119,6 +124,9 @@ impl ClientForm {
             quota_hour: FormField::new(""),
             quota_day: FormField::new(""),
             quota_mode: RwSignal::new(QuotaMode::Enforce.as_str().into()),
+            auth_method: RwSignal::new(AuthMethod::ClientSecret.as_str().into()),
+            jwks: FormField::new(""),
+            jwks_uri: FormField::new(""),
             roles: RwSignal::new(vec![]),
             roles_touched: RwSignal::new(false),
             submitted: RwSignal::new(false),
@@ -144,6 +152,16 @@ impl ClientForm {
         self.quota_hour.value.set(limit(c.token_quota_per_hour));
         self.quota_day.value.set(limit(c.token_quota_per_day));
         self.quota_mode.set(c.token_quota_mode.clone());
+        self.auth_method.set(c.token_endpoint_auth_method.clone());
+        self.jwks.value.set(
+            c.jwks
+                .as_ref()
+                .and_then(|j| serde_json::to_string_pretty(j).ok())
+                .unwrap_or_default(),
+        );
+        self.jwks_uri
+            .value
+            .set(c.jwks_uri.clone().unwrap_or_default());
         self.submitted.set(false);
         self.server_errors.set(vec![]);
     }
@@ -154,7 +172,7 @@ impl ClientForm {
             Field::ClientId => ClientId::parse(&self.client_id.value.get()).err(),
             Field::ClientSecret => {
                 let s = self.secret.value.get();
-                if self.generate.get() || (self.secret_optional && s.is_empty()) {
+                if self.keyless() || self.generate.get() || (self.secret_optional && s.is_empty()) {
                     None
                 } else {
                     ClientSecret::parse_typed(&s).err()
@@ -176,6 +194,14 @@ impl ClientForm {
                 TokenQuota::limit_from_text(f, &self.quota_day.value.get()).err()
             }
             Field::TokenQuotaMode => QuotaMode::parse(&self.quota_mode.get()).err(),
+            Field::AuthMethod => AuthMethod::parse(&self.auth_method.get()).err(),
+            Field::Jwks => self.keys_rule(),
+            Field::JwksUri => {
+                let url = self.jwks_uri.value.get();
+                (self.keyless() && !url.trim().is_empty())
+                    .then(|| JwksUrl::parse(&url).err())
+                    .flatten()
+            }
             Field::Enabled => None,
         };
         err.map(|e| e.message).or_else(|| {
@@ -185,6 +211,51 @@ impl ClientForm {
                     .map(|e| e.message.clone())
             })
         })
+    }
+
+    fn keyless(&self) -> bool {
+        self.auth_method.get() == AuthMethod::PrivateKeyJwt.as_str()
+    }
+
+    /// A keyless client's keys: a valid JWK Set pasted, or a URL (checked as a field itself).
+    fn keys_rule(&self) -> Option<FieldError> {
+        if !self.keyless() {
+            return None;
+        }
+        let (set, url) = (self.jwks.value.get(), self.jwks_uri.value.get());
+        match (set.trim().is_empty(), url.trim().is_empty()) {
+            (true, true) => Some(FieldError::new(
+                Field::Jwks,
+                "Paste the client's public keys (a JWK Set) or give the URL they are published at",
+            )),
+            (false, false) => Some(FieldError::new(
+                Field::Jwks,
+                "Give the keys or their URL, not both",
+            )),
+            (true, false) => None,
+            (false, true) => match serde_json::from_str::<serde_json::Value>(&set) {
+                Ok(v) => JwkSet::parse_for(Field::Jwks, &v).err(),
+                Err(_) => Some(FieldError::new(
+                    Field::Jwks,
+                    "Public keys must be a JWK Set in JSON: {\"keys\": [...]}",
+                )),
+            },
+        }
+    }
+
+    fn jwks_value(&self) -> Option<serde_json::Value> {
+        let set = self.jwks.value.get_untracked();
+        (self.auth_method.get_untracked() == AuthMethod::PrivateKeyJwt.as_str()
+            && !set.trim().is_empty())
+        .then(|| serde_json::from_str(&set).ok())
+        .flatten()
+    }
+
+    fn jwks_uri_value(&self) -> Option<String> {
+        let url = self.jwks_uri.value.get_untracked();
+        (self.auth_method.get_untracked() == AuthMethod::PrivateKeyJwt.as_str()
+            && !url.trim().is_empty())
+        .then(|| url.trim().to_owned())
     }
 
     fn touched(&self, f: Field) -> RwSignal<bool> {
@@ -197,6 +268,8 @@ impl ClientForm {
             Field::AllowedAddresses => self.addresses.touched,
             Field::TokenQuotaPerHour => self.quota_hour.touched,
             Field::TokenQuotaPerDay => self.quota_day.touched,
+            Field::Jwks => self.jwks.touched,
+            Field::JwksUri => self.jwks_uri.touched,
             _ => self.roles_touched,
         }
     }
@@ -264,14 +337,19 @@ impl ClientForm {
 
     /// What New Client sends: every field.
     fn create_request(&self) -> CreateClientRequest {
+        let keyless = self.auth_method.get_untracked() == AuthMethod::PrivateKeyJwt.as_str();
         CreateClientRequest {
             client_id: self.client_id.value.get_untracked(),
-            client_secret: (!self.generate.get_untracked())
+            client_secret: (!self.generate.get_untracked() && !keyless)
                 .then(|| self.secret.value.get_untracked()),
-            generate_secret: self.generate.get_untracked().then_some(true),
+            generate_secret: (self.generate.get_untracked() && !keyless).then_some(true),
+            token_endpoint_auth_method: keyless.then(|| AuthMethod::PrivateKeyJwt.as_str().into()),
+            jwks: self.jwks_value(),
+            jwks_uri: self.jwks_uri_value(),
             secret_expires_at: secret_expiry(&self.expiry.value.get_untracked())
                 .ok()
-                .flatten(),
+                .flatten()
+                .filter(|_| !keyless),
             name: Self::optional(self.name),
             description: Self::optional(self.description),
             token_duration_minutes: self.minutes(),
@@ -326,6 +404,14 @@ impl ClientForm {
                 &base.token_quota_per_day,
             ),
             token_quota_mode: changed(self.quota_mode.get_untracked(), &base.token_quota_mode),
+            token_endpoint_auth_method: changed(
+                self.auth_method.get_untracked(),
+                &base.token_endpoint_auth_method,
+            ),
+            jwks: self.jwks_value().filter(|v| Some(v) != base.jwks.as_ref()),
+            jwks_uri: self
+                .jwks_uri_value()
+                .filter(|u| Some(u) != base.jwks_uri.as_ref()),
         }
     }
 
@@ -490,7 +576,30 @@ fn ClientFields(form: ClientForm) -> impl IntoView {
     };
     view! {
         {text_input(form, Field::ClientId, "client-id", "Unique identifier used to request tokens. 6–100 characters: letters, digits and - . _ ~; must be unique across the Vitesse platform.", form.client_id, "text")}
-        {if form.secret_optional {
+        <div class="field">
+            <label for="auth-method">"Authentication method"</label>
+            <p class="hint" id="auth-method-hint">"A client secret, or a private key the client keeps: it signs a short assertion with it (private_key_jwt), and you register only the public key."</p>
+            <select id="auth-method" aria-describedby="auth-method-hint" on:change=move |ev| form.auth_method.set(event_target_value(&ev))>
+                <option value="client_secret" prop:selected=move || !form.keyless()>"Client secret"</option>
+                <option value="private_key_jwt" prop:selected=move || form.keyless()>"Private key (private_key_jwt)"</option>
+            </select>
+        </div>
+        <Show when=move || form.keyless()>
+            <div class="field" class:invalid=move || form.shown(Field::Jwks).is_some()>
+                <label for="jwks">"Public keys"</label>
+                <p class="hint" id="jwks-hint">"The client's public keys as a JWK Set, {\"keys\": [...]}: EC P-256, RSA or Ed25519, at most 10, never the private key. Or leave empty and give their URL below."</p>
+                <textarea id="jwks" spellcheck="false" aria-describedby="jwks-hint jwks-error"
+                    aria-invalid=move || form.shown(Field::Jwks).is_some().to_string()
+                    prop:value=move || form.jwks.value.get()
+                    on:input=move |ev| { form.jwks.value.set(event_target_value(&ev)); form.forget_server_error(Field::Jwks); }
+                    on:blur=move |_| form.jwks.touched.set(true)></textarea>
+                <div class="error" id="jwks-error" aria-live="polite">{move || form.shown(Field::Jwks)}</div>
+            </div>
+            {text_input(form, Field::JwksUri, "jwks-uri", "Or the https:// URL the client publishes its JWK Set at.", form.jwks_uri, "url")}
+        </Show>
+        {move || if form.keyless() {
+            ().into_any()
+        } else if form.secret_optional {
             view! { <SecretInput field=form.secret label="Client secret" hint=secret_hint error=Signal::derive(move || form.shown(Field::ClientSecret))/> }.into_any()
         } else {
             view! {
