@@ -49,3 +49,22 @@ test('the Node example, verified like a resource server', async () => {
   assert.equal(claims.scope, 'payments:read refunds:write');
   await assert.rejects(requestToken(server.base, ID, 'wrong-secret'), /invalid_client/);
 });
+
+test('the private_key_jwt example (Authlib): keygen, register the public key, get a token', async () => {
+  const keyFile = resolve(copyDir, 'private-key.json');
+  const example = `${examples}/private_key_jwt.py`;
+  const jwks = JSON.parse((await run('python3', [example, 'keygen', keyFile])).stdout);
+  assert.equal(jwks.keys.length, 1);
+  assert.equal(jwks.keys[0].d, undefined, 'only the public key is printed');
+  const admin = createAdmin(server);
+  await createClient(server, await signIn(server, admin), {
+    client_id: 'docs-keyless-client', token_endpoint_auth_method: 'private_key_jwt', jwks,
+    token_duration_minutes: 10, roles: ['payments:read'],
+  });
+  const out = JSON.parse((await run('python3', [example, 'token', keyFile], { env: { ...env, CLIENT_ID: 'docs-keyless-client' } })).stdout);
+  assert.equal(out.token_type, 'Bearer');
+  assert.equal(out.scope, 'payments:read');
+  // Twice: each run signs a new assertion (a jti is good once).
+  const again = JSON.parse((await run('python3', [example, 'token', keyFile], { env: { ...env, CLIENT_ID: 'docs-keyless-client' } })).stdout);
+  assert.equal(again.token_type, 'Bearer');
+});
