@@ -31,7 +31,7 @@ test: fmt-check lint
     # against the release binary, as operators run it.
     cargo build --release -p vitesse-api
     VITESSE_TEST_BIN={{justfile_directory()}}/target/release/vitesse-identity cargo test -p vitesse-api --test it -- --ignored --test-threads 1
-    just e2e
+    VITESSE_RELEASE_BIN={{justfile_directory()}}/target/release/vitesse-identity just e2e
 
 # Browser and HTTP tests against the real binary and the release SPA.
 e2e: spa

@@ -11,6 +11,8 @@ import jwt
 import requests
 from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from authlib.integrations.base_client.errors import OAuthError
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from joserfc.jwk import ECKey
 from oauthlib.oauth2 import BackendApplicationClient
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from requests_oauthlib import OAuth2Session
@@ -71,6 +73,24 @@ basic_failure = requests.post(TOKEN_URL, auth=(CLIENT, "wrong-secret"),
                               data={"grant_type": "client_credentials"})
 assert basic_failure.status_code == 401
 assert basic_failure.headers["www-authenticate"].lower().startswith("basic"), basic_failure.headers
+
+# private_key_jwt (RFC 7523) with Authlib: an assertion signed with the client's own key (its
+# default lifetime of an hour is more than the token service accepts: two minutes here).
+import time  # noqa: E402
+
+key = ECKey.import_key(os.environ["KEYLESS_PRIVATE_KEY"])
+auth = PrivateKeyJWT(TOKEN_URL, claims={"exp": int(time.time()) + 120},
+                     headers={"kid": "library-key-1"}, alg="ES256")
+keyless = AuthlibSession("library-keyless", key, token_endpoint_auth_method=auth)
+keyless.register_client_auth_method(auth)
+t = keyless.fetch_token(TOKEN_URL, grant_type="client_credentials")
+assert t["token_type"] == "Bearer" and t["scope"] == "payments:read", t
+# The same assertion again (Authlib keeps the jti in `claims`): a replay, refused.
+try:
+    keyless.fetch_token(TOKEN_URL, grant_type="client_credentials")
+    raise AssertionError("a replayed assertion was accepted")
+except OAuthError as e:
+    assert e.error == "invalid_client", e.error
 
 # PyJWT verifies the token with the JWKS, as a resource server would.
 access_token = token["access_token"]

@@ -617,3 +617,51 @@ test('usage is drawn from real token requests, with the same numbers in its tabl
   await page.close();
   await narrow.close();
 });
+
+test('a keyless client is made by pasting its public key; its key is listed, no secret is offered, and its assertions get tokens', async () => {
+  const { generateKeyPairSync, createSign, randomUUID } = await import('node:crypto');
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const admin = createAdmin(server);
+  const page = await newPage();
+  await signIn(page, admin, '/administration/identity-clients/new');
+  await page.getByRole('heading', { name: 'New Client' }).waitFor();
+  await page.getByLabel('Client ID').fill('keyless-ui-client');
+  await page.getByLabel('Authentication method').selectOption('private_key_jwt');
+  assert.equal(await page.getByLabel('Client secret', { exact: true }).count(), 0, 'no secret to type');
+  // The private key by mistake: refused as it is typed, naming why.
+  const leaked = { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'ui-key-1' }] };
+  await page.getByLabel('Public keys', { exact: true }).fill(JSON.stringify(leaked));
+  await page.getByLabel('Public keys', { exact: true }).blur();
+  await page.getByText('has the private member "d"', { exact: false }).waitFor();
+  const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'ui-key-1' }] };
+  await page.getByLabel('Public keys', { exact: true }).fill(JSON.stringify(jwks, null, 2));
+  await page.getByLabel('Token duration').fill('15');
+  await page.getByLabel('payments:read').check();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByText('Private key (private_key_jwt)').waitFor();
+  const keys = page.getByRole('table', { name: 'Public keys' });
+  await keys.getByRole('cell', { name: 'ui-key-1' }).waitFor();
+  await keys.getByRole('cell', { name: 'EC P-256' }).waitFor();
+  assert.equal(await page.getByRole('heading', { name: 'Change secret' }).isVisible(), false);
+  await axe(page, 'keyless client details');
+
+  // The client signs an assertion with its private key (ES256, JOSE's raw r||s signature).
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: 'ES256', kid: 'ui-key-1' })}.${b64({
+    iss: 'keyless-ui-client', sub: 'keyless-ui-client', aud: `${server.base}/oauth2/token`,
+    iat: now, exp: now + 60, jti: randomUUID(),
+  })}`;
+  const signature = createSign('SHA256').update(input).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  const res = await fetch(`${server.base}/oauth2/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: `${input}.${signature}`,
+    }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 const here = new URL('.', import.meta.url).pathname;
 export const root = resolve(here, '../..');
 export const bin = resolve(root, 'e2e', process.env.VITESSE_BIN ?? '../target/debug/vitesse-identity');
+const defaultBin = bin;
 export const artifacts = resolve(root, 'e2e/artifacts');
 mkdirSync(artifacts, { recursive: true });
 
@@ -32,7 +33,8 @@ async function freePort() {
   });
 }
 
-export async function startServer(extraEnv = {}, { dataDir: reuse } = {}) {
+export async function startServer(extraEnv = {}, { dataDir: reuse, bin: chosen } = {}) {
+  const bin = chosen || defaultBin;
   const dataDir = reuse ?? mkdtempSync(join(tmpdir(), 'vitesse-e2e-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
