@@ -1,6 +1,7 @@
 //! Assembles the actix App: routes, middleware (request ids and spans, security headers), the
 //! OpenAPI document and interactive docs, and the SPA's static files. No handler lives here.
 
+use crate::http::assets::Assets;
 use crate::http::spa::{self, KnownRoutes, SpaIndex};
 use crate::http::{api_roles, clients, metadata, oauth, ops, session, usage};
 use crate::state::AppState;
@@ -56,7 +57,43 @@ routes! {
 /// Routes that are deliberately not in the OpenAPI document (operational).
 pub const UNDOCUMENTED: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
+/// The TLS settings of `--tls-cert`/`--tls-key`: the certificate chain and key from PEM files,
+/// rustls with the ring provider, TLS 1.2 and 1.3 (actix offers h2 and http/1.1 by ALPN).
+pub fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, Box<dyn std::error::Error>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let named = |what: &str, p: &std::path::Path, e: &dyn std::fmt::Display| {
+        format!("{what} {}: {e}", p.display())
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| named("cannot read the certificate", cert, &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| named("cannot read the certificate", cert, &e))?;
+    if chain.is_empty() {
+        return Err(format!("no certificate in {}", cert.display()).into());
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| named("cannot read the key", key, &e))?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?)
+}
+
 pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    run_with(listener, state, None)
+}
+
+/// The server on `listener`: HTTPS with `tls`, plain HTTP without.
+pub fn run_with(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    tls: Option<rustls::ServerConfig>,
+) -> std::io::Result<Server> {
     let reloader = state.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(reloader.config.key_reload);
@@ -97,9 +134,9 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
             }
         }
     });
-    let static_dir = state.config.static_dir.clone();
+    let assets = web::Data::new(Assets::load(state.config.static_dir.as_deref()));
     let document = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
-    let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();
+    let index_html = assets.index_html();
     // Built once: checking a header value is not free, and every response carries one.
     let csp = header::HeaderValue::from_str(&spa::spa_csp(index_html.as_deref().unwrap_or("")))
         .expect("the CSP is a valid header value");
@@ -108,9 +145,10 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
     let hsts = state.config.secure_cookies();
     let server = HttpServer::new(move || {
         let csp = csp.clone();
-        let mut app = App::new()
+        let app = App::new()
             .app_data(state.clone())
             .app_data(spa_index.clone())
+            .app_data(assets.clone())
             .app_data(KnownRoutes(ROUTES))
             .wrap(
                 middleware::DefaultHeaders::new()
@@ -161,22 +199,13 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result
                 utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
                     .url("/api/openapi.json", document.clone()),
             );
-        if static_dir.is_dir() {
-            // Files serves only GET and HEAD; other methods reach the fallback (405/404).
-            app = app.service(
-                actix_files::Files::new("/", &static_dir)
-                    .guard(
-                        actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()),
-                    )
-                    .index_file("index.html")
-                    .default_handler(spa::fallback),
-            );
-        }
         app.default_service(spa::fallback)
-    })
-    .listen(listener)?
-    .run();
-    Ok(server)
+    });
+    let server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config)?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }
 
 /// The metrics listener (`--metrics-bind`): `/metrics` and nothing else.

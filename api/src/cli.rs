@@ -65,6 +65,13 @@ enum Command {
     Openapi,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the SQLite database, consistently, while the server keeps running (PostgreSQL:
+    /// use pg_dump; see docs/operating.md).
+    Backup {
+        /// The copy to make; it must not exist yet.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -77,9 +84,10 @@ struct ServeArgs {
     /// The tokens' `aud`.
     #[arg(long, env = "VITESSE_AUDIENCE", default_value = "vitesse-api")]
     audience: String,
-    /// The built web UI.
-    #[arg(long, env = "VITESSE_STATIC_DIR", default_value = "frontend/dist")]
-    static_dir: PathBuf,
+    /// Serve the web UI from this folder (Trunk's dist) instead of the copy built into the
+    /// binary: for development. Default: the built-in copy.
+    #[arg(long, env = "VITESSE_STATIC_DIR")]
+    static_dir: Option<PathBuf>,
     /// Database connections (default: twice the CPU cores, at least 4). More than the cores can
     /// keep busy only adds switching: on 2 cores, 4 served a third more tokens/s than 16.
     #[arg(long, env = "VITESSE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
@@ -112,6 +120,13 @@ struct ServeArgs {
     /// only the monitoring network reaches them. Default: on the public port.
     #[arg(long, env = "VITESSE_METRICS_BIND")]
     metrics_bind: Option<String>,
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1) with this certificate chain (PEM); with --tls-key.
+    /// Without them: plain HTTP, as behind a proxy that terminates TLS.
+    #[arg(long, env = "VITESSE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "VITESSE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// How often each instance writes the usage it counted in memory (1–10 s); it also writes
     /// it when it stops.
     #[arg(long, env = "VITESSE_USAGE_FLUSH_SECONDS", default_value_t = 5,
@@ -276,6 +291,11 @@ fn dispatch(cli: Cli) -> CliResult {
             connect()?;
             eprintln!("migrations applied");
         }
+        Command::Backup { to } => {
+            let conn = &mut *connect()?.get()?;
+            store::backup_sqlite(conn, &to)?;
+            println!("{}", to.display());
+        }
         Command::Account(AccountCommand::Create {
             name,
             identity_clients,
@@ -386,7 +406,13 @@ fn dispatch(cli: Cli) -> CliResult {
 fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> CliResult {
     let listener = std::net::TcpListener::bind(&args.bind)?;
     let addr = listener.local_addr()?;
-    let issuer = args.issuer.unwrap_or_else(|| format!("http://{addr}"));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(app::tls_config(cert, key)?),
+        _ => None,
+    };
+    // Served over TLS, the default public address is https (and cookies are Secure, HSTS sent).
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let issuer = args.issuer.unwrap_or_else(|| format!("{scheme}://{addr}"));
     let config = Config {
         database_url: url,
         pool_size: args.pool_size.unwrap_or_else(|| {
@@ -423,7 +449,7 @@ fn serve(url: String, bcrypt_cost: u32, data_dir: &Path, args: ServeArgs) -> Cli
         if let Some(l) = metrics_listener {
             actix_web::rt::spawn(app::run_metrics(l, state.clone())?);
         }
-        app::run(listener, state.clone())?.await?;
+        app::run_with(listener, state.clone(), tls)?.await?;
         // What the last seconds noted is written before the process ends, and the quota
         // blocks this instance holds go back to the others.
         if let Err(e) = crate::service::tokens::flush_last_uses(&state).await {

@@ -12,8 +12,9 @@ pub struct Config {
     pub issuer: String,
     /// The `aud` of every token.
     pub audience: String,
-    /// The built SPA (Trunk's dist folder).
-    pub static_dir: PathBuf,
+    /// The SPA's files from this folder (Trunk's dist, while developing); `None`: the SPA
+    /// built into the binary.
+    pub static_dir: Option<PathBuf>,
     pub session_idle: Duration,
     pub session_absolute: Duration,
     /// How often this instance re-reads the signing keys from the database.
@@ -69,7 +70,7 @@ impl Config {
             pool_size: 4,
             bcrypt_cost: 12,
             audience: "vitesse-api".into(),
-            static_dir: PathBuf::from("frontend/dist"),
+            static_dir: None,
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 3600),
             key_reload: Duration::from_secs(30),

@@ -3,6 +3,7 @@
 //! causes are logged once, inside the request's span.
 
 pub mod api_roles;
+pub mod assets;
 pub mod caller;
 pub mod clients;
 pub mod metadata;

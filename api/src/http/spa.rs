@@ -1,8 +1,9 @@
 //! The SPA's host: its Content-Security-Policy, and the fallback that answers unknown API paths
 //! with problem+json and every other path (a deep link) with index.html.
 
+use super::assets::Assets;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, web};
 
 /// The SPA's Content-Security-Policy: its own origin only, WebAssembly allowed, and the one
@@ -69,10 +70,22 @@ pub async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse>
         .iter()
         .any(|p| path.starts_with(p));
     let index = req.app_data::<SpaIndex>().and_then(|i| i.0.clone());
+    let assets = req.app_data::<web::Data<Assets>>().cloned();
     let (req, _) = req.into_parts();
     if api {
         let res = actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound);
         return Ok(ServiceResponse::new(req, res));
+    }
+    let readable = matches!(*req.method(), Method::GET | Method::HEAD);
+    if readable {
+        let path = req.path().to_owned();
+        let file = match path.trim_start_matches('/') {
+            "" => "index.html",
+            p => p,
+        };
+        if let Some(res) = assets.as_ref().and_then(|a| a.respond(&req, file)) {
+            return Ok(ServiceResponse::new(req, res));
+        }
     }
     let res = match index {
         Some(html) => HttpResponse::Ok()
@@ -81,7 +94,7 @@ pub async fn fallback(req: ServiceRequest) -> actix_web::Result<ServiceResponse>
             .body(html),
         None => HttpResponse::NotFound()
             .content_type("text/plain")
-            .body("The web UI is not built. Run `just build` (or `just run`)."),
+            .body("The web UI is not built into this binary. Run `just build` (or `just run`)."),
     };
     Ok(ServiceResponse::new(req, res))
 }

@@ -291,6 +291,34 @@ pub fn is_unique_violation(e: &DieselError) -> bool {
     )
 }
 
+/// An online, consistent copy of a SQLite database at `to` (which must not exist), made while
+/// the server keeps serving: `VACUUM INTO` reads one snapshot (WAL: writers are not blocked)
+/// and writes a compacted database. It stands in for the C backup API, which only `unsafe`
+/// code could call here. Owner-only, like the database itself.
+pub fn backup_sqlite(conn: &mut AnyConnection, to: &std::path::Path) -> Result<(), StoreError> {
+    let AnyConnection::Sqlite(c) = conn else {
+        return Err(StoreError::Other(
+            "backup copies a SQLite database; for PostgreSQL use pg_dump (docs/operating.md)"
+                .into(),
+        ));
+    };
+    let path = to
+        .to_str()
+        .ok_or_else(|| StoreError::Other("the backup path must be UTF-8".into()))?;
+    // Made empty and owner-only first (VACUUM INTO fills an empty file), never over another.
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    file.open(to)
+        .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", to.display())))?;
+    c.batch_execute(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(to);
+        })?;
+    Ok(())
+}
+
 /// Now, truncated to microseconds so both backends store exactly the same instant.
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{SubsecRound, Utc};

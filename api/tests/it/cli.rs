@@ -599,3 +599,105 @@ async fn operators_disable_users_set_passwords_and_end_sessions(b: Backend) {
         .contains("no user has the email nobody@example.com")
     );
 }
+
+/// `backup --to`: a consistent copy while clients are being created through the API; a server
+/// started on the copy serves what it holds. It never overwrites, and PostgreSQL is told to
+/// use pg_dump.
+#[actix_web::test]
+async fn a_backup_under_write_load_is_consistent_and_serves() {
+    let db = fresh_database(Backend::Sqlite);
+    let app = spawn_app_on(&db.url).await;
+    let (admin, user) = app.signed_in_admin().await;
+    create_client_as(&app, &admin, "before-the-backup").await;
+    // Writers: clients created one after another until told to stop.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, url, admin) = (
+            stop.clone(),
+            app.url("/api/v1/identity-clients"),
+            admin.clone(),
+        );
+        tokio::spawn(async move {
+            let mut made = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let res = admin
+                    .post(&url)
+                    .json(&valid_client(&unique("during-")))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), StatusCode::CREATED);
+                made += 1;
+            }
+            made
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let dir = std::path::Path::new(&db.url)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let copy = dir.join("backup.sqlite3");
+    let copy_path = copy.to_str().unwrap().to_owned();
+    let run = vitesse(&db, &["backup", "--to", &copy_path], None).await;
+    assert_eq!(run.ok().trim(), copy_path);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let made = writer.await.unwrap();
+    assert!(made > 0, "the backup ran while clients were being created");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the copy is the owner's alone");
+    }
+    // Never over an existing file.
+    let again = vitesse(&db, &["backup", "--to", &copy_path], None).await;
+    assert!(
+        again.refused().contains("cannot create"),
+        "{}",
+        again.stderr
+    );
+
+    // A server on the copy: sound, and holding the clients made before it.
+    let restored = spawn_app_on(&copy_path).await;
+    let admin = restored.sign_in(&user).await;
+    let list = json(
+        admin
+            .get(restored.url("/api/v1/identity-clients?limit=200&search=before-the-backup"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["items"][0]["client_id"], "before-the-backup");
+    let ok: String = restored
+        .db(|c| {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Check {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                integrity_check: String,
+            }
+            Ok(diesel::sql_query("PRAGMA integrity_check")
+                .load::<Check>(match c {
+                    vitesse_api::store::AnyConnection::Sqlite(c) => c,
+                    _ => unreachable!("a SQLite copy"),
+                })?
+                .remove(0)
+                .integrity_check)
+        })
+        .await;
+    assert_eq!(ok, "ok");
+    drop(restored);
+    drop(app);
+
+    let pg = fresh_database(Backend::Postgres);
+    let refused = vitesse(
+        &pg,
+        &["backup", "--to", &dir.join("pg.sqlite3").to_string_lossy()],
+        None,
+    )
+    .await;
+    assert!(refused.refused().contains("pg_dump"), "{}", refused.stderr);
+}

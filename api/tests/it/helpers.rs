@@ -165,7 +165,7 @@ async fn start(
     let addr = format!("http://{}", listener.local_addr().expect("local addr"));
     let mut config = Config {
         bcrypt_cost: 4,
-        static_dir: PathBuf::from("/nonexistent"),
+        static_dir: Some(PathBuf::from("/nonexistent")),
         ..Config::new(database_url.clone(), addr.clone())
     };
     adjust(&mut config);
