@@ -32,11 +32,20 @@ test: fmt-check lint
     cargo build --release -p vitesse-api
     VITESSE_TEST_BIN={{justfile_directory()}}/target/release/vitesse-identity cargo test -p vitesse-api --test it -- --ignored --test-threads 1
     VITESSE_RELEASE_BIN={{justfile_directory()}}/target/release/vitesse-identity just e2e
+    # The operator's tarball, unpacked into an empty directory and run.
+    just dist
+    scripts/dist.sh check
 
 # Browser and HTTP tests against the real binary and the release SPA.
 e2e: spa
     cargo build -p vitesse-api
     cd e2e && VITESSE_BIN=../target/debug/vitesse-identity npm test
+
+# The operator's release: the optimised binary (SPA inside), README, LICENSE, docs, deploy/,
+# as target/package/vitesse-identity-VERSION-ARCH-linux.tar.gz with its SHA-256.
+dist: spa
+    cargo build --profile dist -p vitesse-api
+    scripts/dist.sh
 
 fmt:
     cargo fmt --all

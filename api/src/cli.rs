@@ -76,9 +76,11 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ServeArgs {
+    /// The address and port to listen on (`0.0.0.0:8080` for every interface).
     #[arg(long, env = "VITESSE_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
-    /// Public base URL: the tokens' `iss` (default: http://BIND).
+    /// Public base URL: the tokens' `iss` and the metadata's URLs; https makes cookies Secure
+    /// and sends HSTS (default: https://BIND with --tls-cert, else http://BIND).
     #[arg(long, env = "VITESSE_ISSUER")]
     issuer: Option<String>,
     /// The tokens' `aud`.

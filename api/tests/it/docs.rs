@@ -15,6 +15,7 @@ fn the_page_shows_every_example_verbatim() {
         include_str!("../../../docs/examples/request_token.py"),
         include_str!("../../../docs/examples/request_token.mjs"),
         include_str!("../../../docs/examples/request_token.rs"),
+        include_str!("../../../docs/examples/private_key_jwt.py"),
     ] {
         assert!(
             DOC.contains(example),
@@ -48,4 +49,28 @@ async fn the_rust_example_gets_a_token(b: Backend) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("invalid_client"), "{err}");
+}
+
+/// Every flag of `serve` is in the README's settings table, with its environment variable.
+#[test]
+fn the_readme_lists_every_setting_of_serve() {
+    let readme = include_str!("../../../README.md");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_vitesse-identity"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let flags: Vec<&str> = help
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .filter(|w| w.starts_with("--") && *w != "--help")
+        .collect();
+    assert!(flags.len() > 15, "{help}");
+    for flag in flags {
+        assert!(readme.contains(&format!("`{flag}`")), "README lacks {flag}");
+    }
+    for env in help.split("[env: ").skip(1) {
+        let name = env.split('=').next().unwrap();
+        assert!(readme.contains(&format!("`{name}`")), "README lacks {name}");
+    }
 }
