@@ -1,5 +1,5 @@
 // Request a Vitesse access token from Rust with reqwest (client_secret_basic).
-// Cargo.toml: reqwest = { version = "0.12", features = ["json"] }, serde_json = "1"
+// Cargo.toml: reqwest = { version = "0.12", features = ["json"] }, serde_json = "1", form_urlencoded = "1"
 
 /// Returns the token response: access_token, token_type, expires_in, scope.
 pub async fn request_token(

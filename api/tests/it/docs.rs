@@ -74,3 +74,49 @@ fn the_readme_lists_every_setting_of_serve() {
         assert!(readme.contains(&format!("`{name}`")), "README lacks {name}");
     }
 }
+
+/// The Rust example builds as a project of its own, with exactly the dependencies its first
+/// lines list (a reader copies those into Cargo.toml). Slow (it compiles reqwest): run with the
+/// ignored tests.
+#[test]
+#[ignore = "compiles reqwest from scratch; run by `just test` with the ignored tests"]
+fn the_rust_example_builds_alone_with_the_dependencies_it_lists() {
+    let example = include_str!("../../../docs/examples/request_token.rs");
+    let deps = example
+        .lines()
+        .find_map(|l| l.strip_prefix("// Cargo.toml: "))
+        .expect("the example lists its dependencies");
+    // `a = "1", b = { … }` → one line each.
+    let mut toml = String::from(
+        "[package]\nname = \"request-token-example\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n",
+    );
+    let mut depth = 0;
+    for c in deps.chars() {
+        match c {
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            _ => {}
+        }
+        if c == ',' && depth == 0 {
+            toml.push('\n');
+        } else {
+            toml.push(c);
+        }
+    }
+    let dir = std::env::temp_dir().join(unique("rust-example-"));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), toml + "\n").unwrap();
+    std::fs::write(dir.join("src/lib.rs"), example).unwrap();
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["check", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
