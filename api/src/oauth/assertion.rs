@@ -17,6 +17,9 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 pub const MAX_AHEAD_SECS: i64 = 300;
 /// Clock difference forgiven between the client and us.
 pub const LEEWAY_SECS: i64 = 30;
+/// How long after its `exp` a used `jti` is kept: past the leeway in which the assertion is
+/// still accepted, with a margin for clocks differing between instances.
+pub const JTI_KEPT_AFTER_EXP_SECS: i64 = LEEWAY_SECS + 120;
 /// Larger assertions are refused unread.
 const MAX_LEN: usize = 16 * 1024;
 
@@ -130,10 +133,11 @@ impl Unverified {
             && not_future("iat")
             && not_future("nbf")
             && !jti.is_empty()
-            && jti.len() <= 200)
-            .then(|| Verified {
-                jti: jti.to_owned(),
-                exp,
-            })
+            && jti.len() <= 200
+            && !jti.chars().any(char::is_control))
+        .then(|| Verified {
+            jti: jti.to_owned(),
+            exp,
+        })
     }
 }

@@ -33,7 +33,16 @@ pub struct RemoteJwks {
     cache: Mutex<HashMap<String, Entry>>,
     /// The least time between two fetches of one URL for an unknown `kid` (a minute).
     refetch_gap: Duration,
+    /// One fetch at a time per URL: whoever waited finds the fresh set in the cache.
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// At most this many fetches at once, all URLs together; past it a request is answered
+    /// from what is kept rather than held (a slow publisher must not hold the token path).
+    fetches: tokio::sync::Semaphore,
 }
+
+const MAX_FETCHES: usize = 8;
+/// URLs remembered at most; past it the cache starts again (clients' URLs are few).
+const MAX_URLS: usize = 10_000;
 
 impl RemoteJwks {
     pub fn new(refetch_gap: Duration) -> Self {
@@ -46,6 +55,8 @@ impl RemoteJwks {
                 .build()
                 .expect("an HTTP client with static settings"),
             cache: Mutex::default(),
+            gates: Mutex::default(),
+            fetches: tokio::sync::Semaphore::new(MAX_FETCHES),
         }
     }
 }
@@ -72,34 +83,39 @@ impl RemoteJwks {
         url: &str,
         kid: Option<&str>,
     ) -> (Option<Arc<JwkSet>>, Option<Fetched>) {
-        let now = Instant::now();
-        let kept = {
-            let cache = self.lock();
-            cache
-                .get(url)
-                .map(|e| (e.set.clone(), e.fresh_until, e.fetched_at))
-        };
-        if let Some((set, fresh_until, fetched_at)) = &kept {
-            let knows_kid = |s: &JwkSet| {
-                kid.is_none_or(|k| s.keys.iter().any(|key| key.kid.as_deref() == Some(k)))
-            };
-            let fresh = now < *fresh_until;
-            let may_refetch = now.duration_since(*fetched_at) >= self.refetch_gap;
-            match set {
-                Some(s) if fresh && (knows_kid(s) || !may_refetch) => {
-                    return (Some(s.clone()), None);
-                }
-                None if fresh && !may_refetch => return (None, None),
-                _ => {}
-            }
+        let asked = Instant::now();
+        if let Some(served) = self.kept_for(url, kid, asked) {
+            return (served, None);
         }
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+            if gates.len() > MAX_URLS {
+                gates.retain(|_, g| Arc::strong_count(g) > 1);
+            }
+            gates.entry(url.to_owned()).or_default().clone()
+        };
+        let _turn = gate.lock().await;
+        let kept = || self.lock().get(url).and_then(|e| e.set.clone());
+        // Fetched by whoever went first while this request waited: that answer serves.
+        if self.lock().get(url).is_some_and(|e| e.fetched_at >= asked) {
+            return (kept(), None);
+        }
+        let Ok(_permit) = self.fetches.try_acquire() else {
+            return (kept(), None);
+        };
         let (set, fetched, keep) = match self.fetch(url).await {
             Ok((set, json, keep)) => (Some(Arc::new(set)), Fetched::Keys(json), keep),
             // A failed fetch keeps what was there (a publisher's outage must not lock its
-            // clients out at once) and is tried again after a minute.
-            Err(e) => (kept.and_then(|k| k.0), Fetched::Failed(e), self.refetch_gap),
+            // clients out at once) and is tried again after the refetch gap.
+            Err(e) => (kept(), Fetched::Failed(e), self.refetch_gap),
         };
-        self.lock().insert(
+        // Stamped when the answer is in: every request that waited for it is served by it.
+        let now = Instant::now();
+        let mut cache = self.lock();
+        if cache.len() > MAX_URLS {
+            cache.clear();
+        }
+        cache.insert(
             url.to_owned(),
             Entry {
                 set: set.clone(),
@@ -110,6 +126,22 @@ impl RemoteJwks {
         (set, Some(fetched))
     }
 
+    /// The kept set when it may serve (fresh, and knowing `kid` or not due for a refetch);
+    /// `None` when a fetch is due.
+    fn kept_for(&self, url: &str, kid: Option<&str>, now: Instant) -> Option<Option<Arc<JwkSet>>> {
+        let cache = self.lock();
+        let e = cache.get(url)?;
+        let knows_kid =
+            |s: &JwkSet| kid.is_none_or(|k| s.keys.iter().any(|key| key.kid.as_deref() == Some(k)));
+        let fresh = now < e.fresh_until;
+        let may_refetch = now.duration_since(e.fetched_at) >= self.refetch_gap;
+        match &e.set {
+            Some(s) if fresh && (knows_kid(s) || !may_refetch) => Some(Some(s.clone())),
+            None if fresh && !may_refetch => Some(None),
+            _ => None,
+        }
+    }
+
     async fn fetch(&self, url: &str) -> Result<(JwkSet, String, Duration), String> {
         let mut res = self
             .http
@@ -117,9 +149,13 @@ impl RemoteJwks {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| format!("could not fetch {url}: {}", without_url(&e)))?;
+            .map_err(|e| failed(url, "could not be fetched", &without_url(&e)))?;
         if !res.status().is_success() {
-            return Err(format!("{url} answered {}", res.status()));
+            return Err(failed(
+                url,
+                "did not answer with the keys",
+                &res.status().to_string(),
+            ));
         }
         let keep = keep_for(
             res.headers()
@@ -130,19 +166,28 @@ impl RemoteJwks {
         while let Some(chunk) = res
             .chunk()
             .await
-            .map_err(|e| format!("could not read {url}: {}", without_url(&e)))?
+            .map_err(|e| failed(url, "could not be read", &without_url(&e)))?
         {
             if body.len() + chunk.len() > MAX_BYTES {
-                return Err(format!("{url} is larger than 64 KiB"));
+                return Err(failed(url, "is larger than 64 KiB", "size"));
             }
             body.extend_from_slice(&chunk);
         }
         let value: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|_| format!("{url} is not JSON"))?;
-        let set = JwkSet::parse_for(Field::JwksUri, &value).map_err(|e| e.message)?;
+            serde_json::from_slice(&body).map_err(|_| failed(url, "is not JSON", "json"))?;
+        let set = JwkSet::parse_for(Field::JwksUri, &value)
+            .map_err(|e| failed(url, "is not a JWK Set of public signing keys", &e.message))?;
         let json = set.to_json().to_string();
         Ok((set, json, keep))
     }
+}
+
+/// What an admin sees of a failed fetch: what went wrong in general terms only (what another
+/// host answered is not shown: the URL may point anywhere the server reaches); the detail goes
+/// to the log.
+fn failed(url: &str, what: &str, detail: &str) -> String {
+    tracing::warn!(url, detail, "a client's jwks_uri {what}");
+    format!("The keys URL {what}")
 }
 
 /// reqwest's error text without the URL it repeats.

@@ -304,8 +304,11 @@ async fn verify_assertion(
     let Some(verified) = verified.filter(|_| reason == RefusalReason::WrongSecret) else {
         return refuse(reason);
     };
-    let (pk, jti) = (client.id.clone(), verified.jti);
-    let expires = chrono::DateTime::from_timestamp(verified.exp, 0)
+    // Keyed by client ID: a client deleted and made again under the same ID (and keys) must
+    // not take the same assertion twice either.
+    let (pk, jti) = (client.client_id.as_str().to_owned(), verified.jti);
+    let keep_until = verified.exp + assertion::JTI_KEPT_AFTER_EXP_SECS;
+    let expires = chrono::DateTime::from_timestamp(keep_until, 0)
         .unwrap_or_default()
         .naive_utc();
     let first = state

@@ -6,15 +6,15 @@ use super::{AnyConnection, StoreError, is_unique_violation};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// Records `jti` of client `client_pk` as used until `expires_at`; `false` when it was used
-/// before (by any instance: the primary key decides).
+/// Records `jti` of the client with ID `client_id` as used until `expires_at`; `false` when it
+/// was used before (by any instance: the primary key decides).
 pub fn first_use(
     conn: &mut AnyConnection,
-    client_pk: &str,
+    client_id: &str,
     jti: &str,
     expires_at: NaiveDateTime,
 ) -> Result<bool, StoreError> {
-    let key = format!("{client_pk} {jti}");
+    let key = format!("{client_id} {jti}");
     match diesel::insert_into(used_assertions::table)
         .values((
             used_assertions::jti_key.eq(&key),

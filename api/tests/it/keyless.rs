@@ -15,6 +15,8 @@ on_both_backends!(
     bad_assertions_are_invalid_client_and_one_is_good_once_across_instances,
     private_or_bad_keys_are_refused_naming_the_field_and_change_nothing,
     keys_at_a_url_are_fetched_and_a_rotation_is_picked_up,
+    new_key_material_under_the_same_kid_replaces_the_old,
+    a_used_assertion_stays_used_past_every_sweep_while_it_could_be_accepted,
 );
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -305,6 +307,18 @@ async fn bad_assertions_are_invalid_client_and_one_is_good_once_across_instances
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
         assert_eq!(json(res).await["error"], "invalid_client", "{what}");
     }
+    // A jti the database could not store is refused like any bad assertion (found by review:
+    // a NUL gave a 500 on PostgreSQL).
+    let nul = sign(
+        &ec,
+        "ES256",
+        "ec-1",
+        &with(&|c| c["jti"] = json!("a\u{0}b")),
+    );
+    assert_eq!(
+        token_with(&app, &nul).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Good once: used on one instance, a replay on the other is refused.
     let once = sign(&ec, "ES256", "ec-1", &good());
     assert_eq!(token_with(&app, &once).await.status(), StatusCode::OK);
@@ -425,14 +439,94 @@ async fn private_or_bad_keys_are_refused_naming_the_field_and_change_nothing(b: 
     );
 }
 
+/// Found by review: a key replaced by new material under the same kid used to be ignored (the
+/// edit compared kids and types only), so rotating away a compromised key silently failed.
+async fn new_key_material_under_the_same_kid_replaces_the_old(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let (old, new) = (es256("k1"), es256("k1"));
+    let res = keyless_client(
+        &app,
+        &admin,
+        "rekeyed-client",
+        json!({"jwks": {"keys": [old.public.clone()]}}),
+    )
+    .await;
+    let made = json(res).await;
+    let res = patch(
+        &app,
+        &admin,
+        &made,
+        json!({"jwks": {"keys": [new.public.clone()]}}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let c = || claims(&app, "rekeyed-client");
+    assert_eq!(
+        token_with(&app, &sign(&new, "ES256", "k1", &c()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        token_with(&app, &sign(&old, "ES256", "k1", &c()))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "the replaced key no longer signs"
+    );
+    let trail = audit_trail(&app, &admin, &made).await;
+    let change = &trail["items"][0]["changes"]["jwks"];
+    assert_ne!(
+        change["from"], change["to"],
+        "the trail tells the keys apart: {change}"
+    );
+}
+
+/// Found by review: a used jti was forgotten at its exp while the assertion was still accepted
+/// for the clock leeway after it, so a sweep opened a replay window.
+async fn a_used_assertion_stays_used_past_every_sweep_while_it_could_be_accepted(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let ec = es256("k1");
+    keyless_client(
+        &app,
+        &admin,
+        "swept-client",
+        json!({"jwks": {"keys": [ec.public.clone()]}}),
+    )
+    .await;
+    let mut c = claims(&app, "swept-client");
+    c["exp"] = json!(now() - 5); // expired, but within the leeway
+    let assertion = sign(&ec, "ES256", "k1", &c);
+    assert_eq!(token_with(&app, &assertion).await.status(), StatusCode::OK);
+    app.state.sweep().await.unwrap();
+    assert_eq!(
+        token_with(&app, &assertion).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 /// Serves a JWK Set at `http://127.0.0.1:PORT/jwks` that the test can change.
 fn serve_jwks(set: Arc<Mutex<Value>>) -> String {
+    serve_jwks_counting(set, Arc::default(), Duration::ZERO)
+}
+
+/// The same, counting the fetches, each answered after `delay`.
+fn serve_jwks_counting(
+    set: Arc<Mutex<Value>>,
+    fetches: Arc<std::sync::atomic::AtomicUsize>,
+    delay: Duration,
+) -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/jwks", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
+            fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(delay);
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf);
             let body = set.lock().unwrap().to_string();
@@ -485,4 +579,26 @@ async fn keys_at_a_url_are_fetched_and_a_rotation_is_picked_up(b: Backend) {
     );
     let details = json(admin.get(app.url(&path_of(&made))).send().await.unwrap()).await;
     assert_eq!(details["keys"][0]["kid"], "2026-new");
+
+    // Twelve requests at once for a slow publisher's new client: one fetch serves them all.
+    let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let slow = serve_jwks_counting(
+        published.clone(),
+        fetches.clone(),
+        Duration::from_millis(500),
+    );
+    let res = keyless_client(&app, &admin, "slow-published", json!({"jwks_uri": slow})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let answers = futures_util::future::join_all((0..12).map(|_| {
+        let a = sign(&new, "EdDSA", "2026-new", &claims(&app, "slow-published"));
+        let app = &app;
+        async move { token_with(app, &a).await.status() }
+    }))
+    .await;
+    assert_eq!(answers, vec![StatusCode::OK; 12]);
+    assert_eq!(
+        fetches.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one fetch for all"
+    );
 }

@@ -194,6 +194,28 @@ impl PublicJwk {
         })
     }
 
+    /// A short fingerprint of the key material (the members that make the key, FNV-1a 64):
+    /// tells two keys apart in the audit trail and in an edit, not a security check.
+    pub fn fingerprint(&self) -> String {
+        let members: &[&str] = match self.kty {
+            KeyType::P256 => &["crv", "x", "y"],
+            KeyType::Rsa => &["e", "n"],
+            KeyType::Ed25519 => &["crv", "x"],
+        };
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for m in members {
+            let v = self
+                .json
+                .get(*m)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            for b in m.bytes().chain([b'=']).chain(v.bytes()).chain([b';']) {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{hash:016x}")
+    }
+
     /// Whether this key may check an assertion whose header says `alg` and `kid`.
     pub fn matches(&self, alg: AssertionAlg, kid: Option<&str>) -> bool {
         alg.fits(self.kty)

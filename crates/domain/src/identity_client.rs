@@ -306,16 +306,18 @@ impl IdentityClient {
             Field::AuthMethod.wire_name().into(),
             json!(self.auth_method.as_str()),
         );
-        // Public keys are not secret; the trail records which keys, by id and type.
+        // Public keys are not secret; the trail records which keys, by id, type and a
+        // fingerprint of the key material (new material under the same kid is a change).
         let (jwks, jwks_uri) = match &self.keys {
             Some(ClientKeys::Inline(set)) => (
                 json!(
                     set.keys
                         .iter()
                         .map(|k| format!(
-                            "{} {}",
+                            "{} {} {}",
                             k.kid.as_deref().unwrap_or("(no kid)"),
-                            k.kty.label()
+                            k.kty.label(),
+                            k.fingerprint()
                         ))
                         .collect::<Vec<_>>()
                 ),
