@@ -50,7 +50,7 @@ pub async fn authenticate(
     }
     // Always read the current row: an edit applies at the very next request.
     let found = state
-        .db(move |c| client_store::find_by_client_id(c, &client_id))
+        .db_read(move |c| client_store::find_by_client_id(c, &client_id))
         .await?;
     let at = now();
     // With the account's identity clients switched off, its clients get no tokens; from an
