@@ -8,6 +8,7 @@ pub mod revocations;
 pub mod roles;
 pub mod schema;
 pub(crate) mod search;
+mod stamp;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
