@@ -72,7 +72,7 @@ pub async fn authenticate(
     }
     // Always read the current row: an edit applies at the very next request.
     let found = state
-        .db(move |c| client_store::find_by_client_id(c, &client_id))
+        .db_read(move |c| client_store::find_by_client_id(c, &client_id))
         .await?;
     let at = now();
     // With the account's identity clients switched off, its clients get no tokens; from an
@@ -270,7 +270,7 @@ async fn verify_assertion(
 ) -> Result<Result<Authenticated, Option<(String, RefusalReason)>>, OAuthError> {
     let client_id = unverified.client_id.clone();
     let found = state
-        .db(move |c| client_store::find_by_client_id(c, &client_id))
+        .db_read(move |c| client_store::find_by_client_id(c, &client_id))
         .await?;
     let Some((client, feature_on)) = found else {
         return Ok(Err(None));

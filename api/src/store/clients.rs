@@ -3,6 +3,7 @@
 
 use super::accounts::Account;
 use super::schema::{accounts, api_roles, identity_client_roles, identity_clients};
+use super::stamp::{OptStamp, Stamp};
 use super::{AnyConnection, StoreError, is_unique_violation};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -27,20 +28,29 @@ pub struct ClientRow {
     pub enabled: bool,
     pub roles: String,
     pub version: i32,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
     pub name_key: Option<String>,
+    #[diesel(deserialize_as = OptStamp)]
     pub last_used_at: Option<NaiveDateTime>,
     pub previous_secret_hash: Option<String>,
+    #[diesel(deserialize_as = OptStamp)]
     pub previous_secret_expires_at: Option<NaiveDateTime>,
     pub token_generation: i32,
     /// The account's identity-client switch, kept in step by `accounts::set_identity_clients_enabled`.
     pub account_enabled: bool,
     /// `None` only on rows from before secrets had dates: read as the client's last change.
+    #[diesel(deserialize_as = OptStamp)]
     pub secret_created_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = OptStamp)]
     pub secret_expires_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = OptStamp)]
     pub secret_last_used_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = OptStamp)]
     pub previous_secret_created_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = OptStamp)]
     pub previous_secret_last_used_at: Option<NaiveDateTime>,
     /// CIDR ranges separated by spaces; `None`: any address.
     pub allowed_addresses: Option<String>,

@@ -9,6 +9,7 @@ pub mod revocations;
 pub mod roles;
 pub mod schema;
 pub(crate) mod search;
+mod stamp;
 pub mod usage;
 
 use diesel::connection::SimpleConnection;
