@@ -16,6 +16,9 @@ type Hours = Vec<(i64, UsageCounts)>;
 pub struct UsageBook {
     on: bool,
     counts: Mutex<HashMap<String, Hours>>,
+    /// Held while counts are on their way to the database (taken from memory, not yet
+    /// committed): whoever must see every issued token, written or not, waits for it.
+    pub writing: tokio::sync::Mutex<()>,
 }
 
 fn hour_of(at: DateTime<Utc>) -> i64 {
@@ -34,6 +37,7 @@ impl UsageBook {
         Self {
             on,
             counts: Mutex::default(),
+            writing: tokio::sync::Mutex::const_new(()),
         }
     }
 

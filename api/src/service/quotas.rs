@@ -62,6 +62,8 @@ pub async fn spend(state: &AppState, client: &IdentityClient) -> Result<QuotaOut
             spent.push((window, key));
             continue;
         }
+        // Every token issued here is either still in memory or written: none is on its way.
+        let _writing = state.usage.writing.lock().await;
         let unwritten = state.usage.issued_since(&client.id, start);
         let (pk, span) = (
             client.id.clone(),

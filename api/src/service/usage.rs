@@ -29,6 +29,7 @@ pub fn refused(state: &AppState, client_pk: &str, reason: RefusalReason) {
 /// Adds what this instance has counted to the database, in one transaction. On failure the
 /// counts go back into memory for the next try: nothing counted is lost while the server runs.
 pub async fn flush(state: &AppState) -> Result<(), StoreError> {
+    let _writing = state.usage.writing.lock().await;
     let rows = state.usage.take();
     if rows.is_empty() {
         return Ok(());
