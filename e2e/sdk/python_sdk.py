@@ -3,6 +3,7 @@ OpenAPI document: create -> list -> edit -> disable -> view. Usage: python_sdk.p
 import sys
 
 from vitesse_identity_client import AuthenticatedClient
+from vitesse_identity_client.api.usage import get_account_usage, get_identity_client_usage
 from vitesse_identity_client.api.identity_clients import (
     create_identity_client,
     get_identity_client,
@@ -48,8 +49,24 @@ generated = create_identity_client.sync(
 assert isinstance(generated, IdentityClientWithSecret), generated
 assert generated.client_secret.startswith("vsk_") and len(generated.client_secret) == 53, generated
 
+limited = create_identity_client.sync(
+    client=client,
+    body=CreateClientRequest(
+        client_id="python-sdk-limited",
+        generate_secret=True,
+        token_duration_minutes=20,
+        roles=["payments:read"],
+        token_quota_per_hour=1000,
+    ),
+)
+assert limited.token_quota_per_hour == 1000 and limited.token_quota_mode == "enforce", limited
+report = get_identity_client_usage.sync(limited.id, client=client, granularity="day")
+assert len(report.buckets) == 31 and report.totals.issued == 0, report
+overview = get_account_usage.sync(client=client, limit=5)
+assert overview.totals.issued >= 0, overview
+
 page = list_identity_clients.sync(client=client, search="python-sdk")
-assert [c.client_id for c in page.items] == ["python-sdk-client", "python-sdk-generated"], page
+assert [c.client_id for c in page.items] == ["python-sdk-client", "python-sdk-generated", "python-sdk-limited"], page
 
 edited = update_identity_client.sync(
     made.id, client=client, body=UpdateClientRequest(name="Edited by the Python SDK", token_duration_minutes=30), if_match=etag

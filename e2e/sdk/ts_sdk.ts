@@ -32,6 +32,19 @@ export async function drive(baseUrl: string, token: string): Promise<void> {
   const disabled = await api.PATCH('/api/v1/identity-clients/{id}', { params: { path: { id } }, body: { enabled: false } });
   check(disabled.data?.enabled === false, 'disable');
 
+  // A keyless client (private_key_jwt), its public key registered inline (RFC 7515 A.3's).
+  const keyless = await api.POST('/api/v1/identity-clients', {
+    body: {
+      client_id: 'ts-sdk-keyless', token_endpoint_auth_method: 'private_key_jwt', token_duration_minutes: 15,
+      roles: ['payments:read'], token_quota_per_day: 5000,
+      jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'ts-key', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] },
+    },
+  });
+  check(keyless.response.status === 201 && keyless.data?.token_endpoint_auth_method === 'private_key_jwt', 'keyless');
+  check(keyless.data.keys?.[0]?.kid === 'ts-key' && (keyless.data.secrets ?? []).length === 0, 'its key, no secret');
+  const usage = await api.GET('/api/v1/identity-clients/{id}/usage', { params: { path: { id: keyless.data.id }, query: { granularity: 'day' } } });
+  check(usage.data?.buckets.length === 31 && usage.data.totals.issued === 0, 'usage');
+
   const viewed = await api.GET('/api/v1/identity-clients/{id}', { params: { path: { id } } });
   check(viewed.data?.enabled === false && viewed.data.description === 'Edited by the TypeScript SDK', 'view');
 }

@@ -221,3 +221,33 @@ pub fn auth_method() -> RefOr<Schema> {
             ])),
     )
 }
+
+/// A JWK Set: `{"keys": [JWK, …]}`, each JWK an object of its own members.
+pub fn jwk_set() -> RefOr<Schema> {
+    let jwk = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+        ))
+        .description(Some(
+            "A public JWK (RFC 7517): EC P-256, RSA or OKP Ed25519; never private members.",
+        ));
+    done(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+            .property(
+                "keys",
+                ArrayBuilder::new()
+                    .items(jwk)
+                    .max_items(Some(10))
+                    .min_items(Some(1)),
+            )
+            .required("keys")
+            .description(Some("A JWK Set of public signing keys (at most 10)."))
+            .examples([
+                json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "key-1",
+                "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}),
+            ]),
+    )
+}

@@ -62,7 +62,7 @@ pub struct CreateClientRequest {
     pub token_endpoint_auth_method: Option<String>,
     /// A JWK Set of public keys (at most 10; EC P-256, RSA ≥ 2048 bits or OKP Ed25519).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::jwk_set))]
     pub jwks: Option<serde_json::Value>,
     /// Where the JWK Set is published (https; plain http only for loopback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,7 +139,7 @@ pub struct IdentityClient {
     pub token_endpoint_auth_method: String,
     /// The registered JWK Set (`private_key_jwt`, inline).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::jwk_set))]
     pub jwks: Option<serde_json::Value>,
     /// Where the client's JWK Set is published (`private_key_jwt`, by URL).
     #[serde(default)]
@@ -298,7 +298,7 @@ pub struct UpdateClientRequest {
     pub token_endpoint_auth_method: Option<String>,
     /// Replaces the registered keys with this JWK Set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::jwk_set))]
     pub jwks: Option<serde_json::Value>,
     /// Replaces the registered keys with the set published here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
