@@ -11,7 +11,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------------------
-apt_pkgs=(chromium chromium-driver libpq-dev libssl-dev pkg-config wrk sqlite3)
+apt_pkgs=(chromium chromium-driver libpq-dev libssl-dev pkg-config wrk sqlite3 curl openssl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
