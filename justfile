@@ -28,8 +28,8 @@ test: fmt-check lint
     scripts/ensure-postgres.sh
     cargo test --workspace --exclude vitesse-frontend
     # Tests that measure time run alone, so the others do not share the cores with them, and
-    # against the release binary, as operators run it.
-    cargo build --release -p vitesse-api
+    # against the release binary, as operators run it (the SPA built first: it goes inside).
+    just build
     VITESSE_TEST_BIN={{justfile_directory()}}/target/release/vitesse-identity cargo test -p vitesse-api --test it -- --ignored --test-threads 1
     VITESSE_RELEASE_BIN={{justfile_directory()}}/target/release/vitesse-identity just e2e
     # The operator's tarball, unpacked into an empty directory and run.

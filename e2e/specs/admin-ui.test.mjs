@@ -500,7 +500,7 @@ test('each secret shows how it was made, its dates and last use; the previous on
   assert.equal(await listed.getByRole('link', { name: 'lifecycle-client', exact: true }).count(), 0);
   assert.match(page.url(), /filter=never_used/);
   await page.getByLabel('Show').selectOption('secret_expires_30_days');
-  await page.getByRole('link', { name: 'lifecycle-client', exact: true }).waitFor();
+  await listed.getByRole('link', { name: 'lifecycle-client', exact: true }).waitFor();
   await axe(page, 'list filtered by usage');
   assert.deepEqual(page.errors, []);
   await page.close();
