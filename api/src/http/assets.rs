@@ -18,7 +18,9 @@ struct Embedded;
 /// One file, ready to send.
 pub struct Asset {
     body: web::Bytes,
-    gzip: Option<web::Bytes>,
+    /// Compressed at the first request that takes gzip (not at start: a restart serves tokens
+    /// at once); `None` inside when compressing does not pay.
+    gzip: std::sync::OnceLock<Option<web::Bytes>>,
     etag: String,
     content_type: &'static str,
     cache_control: &'static str,
@@ -64,16 +66,6 @@ impl Asset {
                 .collect::<String>()
         );
         let content_type = content_type(path);
-        let compressible = !content_type.starts_with("image/png") && body.len() > 1024;
-        let gzip = compressible
-            .then(|| {
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-                gz.write_all(&body).ok()?;
-                gz.finish().ok()
-            })
-            .flatten()
-            .filter(|gz| gz.len() < body.len())
-            .map(web::Bytes::from);
         let cache_control = if path == "index.html" {
             "no-cache"
         } else if is_hashed(path) {
@@ -83,11 +75,32 @@ impl Asset {
         };
         Self {
             body: web::Bytes::from(body),
-            gzip,
+            gzip: std::sync::OnceLock::new(),
             etag,
             content_type,
             cache_control,
         }
+    }
+}
+
+impl Asset {
+    /// The body gzipped, when that makes it smaller (compressed once).
+    fn gzipped(&self) -> Option<&web::Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                let compressible = self.content_type != "image/png" && self.body.len() > 1024;
+                compressible
+                    .then(|| {
+                        let mut gz =
+                            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                        gz.write_all(&self.body).ok()?;
+                        gz.finish().ok()
+                    })
+                    .flatten()
+                    .filter(|gz| gz.len() < self.body.len())
+                    .map(web::Bytes::from)
+            })
+            .as_ref()
     }
 }
 
@@ -156,11 +169,11 @@ impl Assets {
                 v.split(',')
                     .any(|e| e.trim().split(';').next() == Some("gzip") && !e.contains("q=0"))
             });
-        Some(match (&asset.gzip, takes_gzip) {
-            (Some(gz), true) => res
+        Some(match takes_gzip.then(|| asset.gzipped()).flatten() {
+            Some(gz) => res
                 .insert_header((header::CONTENT_ENCODING, "gzip"))
                 .body(gz.clone()),
-            _ => res.body(asset.body.clone()),
+            None => res.body(asset.body.clone()),
         })
     }
 }
@@ -177,7 +190,7 @@ mod tests {
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("favicon.ico"));
         let a = Asset::new("app.js", "let x = 1;\n".repeat(500).into_bytes());
-        assert!(a.gzip.as_ref().is_some_and(|g| g.len() < a.body.len()));
+        assert!(a.gzipped().is_some_and(|g| g.len() < a.body.len()));
         assert_eq!(a.content_type, "text/javascript; charset=utf-8");
     }
 }

@@ -19,10 +19,19 @@ use vitesse_domain::{
 };
 
 /// A client in a response: its version as the ETag, never cached.
-fn client_response(mut res: actix_web::HttpResponseBuilder, c: &IdentityClient) -> HttpResponse {
-    res.insert_header((header::ETAG, format!("\"{}\"", c.version)))
+fn client_response(res: actix_web::HttpResponseBuilder, c: &IdentityClient) -> HttpResponse {
+    wire_response(res, c.version, c.to_wire(crate::service::now()))
+}
+
+/// A client as the wire shows it, with its version as the ETag, never cached.
+fn wire_response(
+    mut res: actix_web::HttpResponseBuilder,
+    version: i32,
+    wire: vitesse_domain::wire::IdentityClient,
+) -> HttpResponse {
+    res.insert_header((header::ETAG, format!("\"{version}\"")))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(c.to_wire(crate::service::now()))
+        .json(wire)
 }
 
 /// The response that made a secret: the client, and the secret when the server generated it —
@@ -130,10 +139,7 @@ pub async fn get(
         wire.keys = keys;
         wire.jwks_fetch = Some(fetch);
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{}\"", client.version)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(wire))
+    Ok(wire_response(HttpResponse::Ok(), client.version, wire))
 }
 
 /// Edit a client (JSON merge patch): the members present change. `enabled` enables or

@@ -95,7 +95,7 @@ pub async fn published_keys(
         return Ok(None);
     };
     let (pk, url) = (client.id.clone(), url.as_str().to_owned());
-    let Some((fetched_url, jwks, fetched_at, error, error_at)) = state
+    let Some((_, jwks, fetched_at, error, error_at)) = state
         .db(move |c| crate::store::assertions::last_fetch(c, &pk))
         .await?
         .filter(|f| f.0 == url)
@@ -109,7 +109,6 @@ pub async fn published_keys(
             },
         )));
     };
-    let _ = fetched_url;
     let keys = jwks
         .and_then(|j| serde_json::from_str::<Value>(&j).ok())
         .and_then(|v| JwkSet::parse_for(Field::JwksUri, &v).ok())

@@ -243,19 +243,20 @@ impl ClientForm {
         }
     }
 
+    /// A keyless client's key field as typed, when the form is keyless and it is filled in.
+    fn key_text(&self, field: FormField) -> Option<String> {
+        let text = field.value.get_untracked();
+        let keyless = self.auth_method.get_untracked() == AuthMethod::PrivateKeyJwt.as_str();
+        (keyless && !text.trim().is_empty()).then(|| text.trim().to_owned())
+    }
+
     fn jwks_value(&self) -> Option<serde_json::Value> {
-        let set = self.jwks.value.get_untracked();
-        (self.auth_method.get_untracked() == AuthMethod::PrivateKeyJwt.as_str()
-            && !set.trim().is_empty())
-        .then(|| serde_json::from_str(&set).ok())
-        .flatten()
+        self.key_text(self.jwks)
+            .and_then(|set| serde_json::from_str(&set).ok())
     }
 
     fn jwks_uri_value(&self) -> Option<String> {
-        let url = self.jwks_uri.value.get_untracked();
-        (self.auth_method.get_untracked() == AuthMethod::PrivateKeyJwt.as_str()
-            && !url.trim().is_empty())
-        .then(|| url.trim().to_owned())
+        self.key_text(self.jwks_uri)
     }
 
     fn touched(&self, f: Field) -> RwSignal<bool> {
