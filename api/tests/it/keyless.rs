@@ -17,6 +17,7 @@ on_both_backends!(
     keys_at_a_url_are_fetched_and_a_rotation_is_picked_up,
     new_key_material_under_the_same_kid_replaces_the_old,
     a_used_assertion_stays_used_past_every_sweep_while_it_could_be_accepted,
+    a_failed_fetch_says_what_went_wrong_but_not_what_the_other_host_answered,
 );
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -506,6 +507,29 @@ async fn a_used_assertion_stays_used_past_every_sweep_while_it_could_be_accepted
         token_with(&app, &assertion).await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// Found by review: the details page showed what the keys URL answered ("… answered 401
+/// Unauthorized"), so an admin could probe services the server reaches.
+async fn a_failed_fetch_says_what_went_wrong_but_not_what_the_other_host_answered(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let ec = es256("k1");
+    // The server itself, which answers 401 there.
+    let probe = app.url("/api/v1/identity-clients");
+    let res = keyless_client(&app, &admin, "probing-client", json!({"jwks_uri": probe})).await;
+    let made = json(res).await;
+    let c = claims(&app, "probing-client");
+    assert_eq!(
+        token_with(&app, &sign(&ec, "ES256", "k1", &c))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let details = json(admin.get(app.url(&path_of(&made))).send().await.unwrap()).await;
+    let error = details["jwks_fetch"]["error"].as_str().unwrap();
+    assert_eq!(error, "The keys URL did not answer with the keys");
+    assert!(!error.contains("401"), "{error}");
 }
 
 /// Serves a JWK Set at `http://127.0.0.1:PORT/jwks` that the test can change.
