@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Beyond this many keys the oldest windows are pruned at once, whatever the timer does.
+/// Beyond this many keys the table is pruned at once, whatever the timer does — at most once a
+/// second, so that callers from many addresses cannot make every attempt scan the table.
 const MAX_KEYS: usize = 100_000;
 
 type Key = [u8; 16];
@@ -42,6 +43,8 @@ pub struct Throttle {
     max_failures: u32,
     window: Duration,
     entries: Mutex<HashMap<Key, Entry>>,
+    /// When a full table was last pruned.
+    crowded_pruned: Mutex<Option<Instant>>,
 }
 
 /// An attempt in flight. Say how it ended (`succeeded`/`failed`); dropped without a word (the
@@ -58,6 +61,7 @@ impl Throttle {
             max_failures,
             window,
             entries: Mutex::new(HashMap::new()),
+            crowded_pruned: Mutex::new(None),
         }
     }
 
@@ -80,8 +84,7 @@ impl Throttle {
             return Err(1);
         };
         if map.len() >= MAX_KEYS {
-            let window = self.window;
-            map.retain(|_, e| e.in_flight > 0 || e.since.elapsed() < window);
+            self.prune_crowded(&mut map);
         }
         let e = map.entry(key).or_insert(Entry {
             failures: 0,
@@ -136,6 +139,24 @@ impl Throttle {
         if let Ok(mut map) = self.entries.lock() {
             let window = self.window;
             map.retain(|_, e| e.in_flight > 0 || e.since.elapsed() < window);
+        }
+    }
+
+    /// A full table: keys whose window has passed go; if that is not enough (keys made by
+    /// callers from many addresses, each failing once), keys with a single failure go too —
+    /// a guesser's own key, failing again and again, stays. At most once a second.
+    fn prune_crowded(&self, map: &mut HashMap<Key, Entry>) {
+        let Ok(mut last) = self.crowded_pruned.lock() else {
+            return;
+        };
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let window = self.window;
+        map.retain(|_, e| e.in_flight > 0 || e.since.elapsed() < window);
+        if map.len() >= MAX_KEYS * 9 / 10 {
+            map.retain(|_, e| e.in_flight > 0 || e.failures >= 2);
         }
     }
 
@@ -211,6 +232,33 @@ mod tests {
         assert!(t.is_empty());
         t.begin(k).unwrap().succeeded();
         assert!(t.is_empty(), "a success leaves nothing behind");
+    }
+
+    /// Found by a hostile review: from many addresses, each key failing once, a full table
+    /// was scanned by every attempt (the server stalled). Now one pruning frees it, and the
+    /// guesser's own key keeps its count.
+    #[test]
+    fn a_table_filled_from_many_addresses_is_freed_once_and_keeps_the_guessers_key() {
+        let t = Throttle::new(20, Duration::from_secs(300));
+        let guesser = key(&["victim-client", "203.0.113.9"]);
+        for _ in 0..3 {
+            t.begin(guesser).unwrap().failed();
+        }
+        for i in 0..MAX_KEYS {
+            t.begin(key(&["x", &i.to_string()])).unwrap().failed();
+        }
+        assert!(
+            t.len() < MAX_KEYS,
+            "the one-failure keys are gone: {}",
+            t.len()
+        );
+        for _ in 0..17 {
+            t.begin(guesser).unwrap().failed();
+        }
+        assert!(
+            t.check(&guesser).is_some(),
+            "the guesser's 20 failures still count"
+        );
     }
 
     #[test]

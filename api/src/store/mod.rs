@@ -303,6 +303,15 @@ pub fn backup_sqlite(conn: &mut AnyConnection, to: &std::path::Path) -> Result<(
                 .into(),
         ));
     };
+    // SQLite reads a name starting with `file:` as a URI and writes elsewhere than the file
+    // made below (found by a hostile review); an absolute path never is one.
+    if to.to_str().is_some_and(|p| p.starts_with("file:")) {
+        return Err(StoreError::Other(
+            "give the backup a plain file path, not a file: URI".into(),
+        ));
+    }
+    let to = &std::path::absolute(to)
+        .map_err(|e| StoreError::Other(format!("cannot use {}: {e}", to.display())))?;
     let path = to
         .to_str()
         .ok_or_else(|| StoreError::Other("the backup path must be UTF-8".into()))?;

@@ -651,6 +651,15 @@ async fn a_backup_under_write_load_is_consistent_and_serves() {
         let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "the copy is the owner's alone");
     }
+    // Never to a SQLite URI, which would be written elsewhere and readable by all (review).
+    let uri = format!("file:{}", dir.join("uri.sqlite3").display());
+    let refused = vitesse(&db, &["backup", "--to", &uri], None).await;
+    assert!(
+        refused.refused().contains("not a file: URI"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!dir.join("uri.sqlite3").exists());
     // Never over an existing file.
     let again = vitesse(&db, &["backup", "--to", &copy_path], None).await;
     assert!(
