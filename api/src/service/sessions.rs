@@ -66,17 +66,18 @@ pub async fn sign_in(
         return Err(ApiError::Unauthenticated);
     }
     let address = address.unwrap_or_default();
+    let source = throttle::source(&address);
     let by_address = state
         .address_throttle
-        .begin(throttle::key(&[&address]))
+        .begin(throttle::key(&[&source]))
         .map_err(ApiError::Throttled)?;
     let by_pair = state
         .sign_in_throttle
-        .begin(throttle::key(&[&email, &address]))
+        .begin(throttle::key(&[&email, &source]))
         .map_err(ApiError::Throttled)?;
     let _turn = state
         .address_gates
-        .enter(throttle::key(&[&address]))
+        .enter(throttle::key(&[&source]))
         .await
         .map_err(|_| ApiError::Throttled(1))?;
     let user = state

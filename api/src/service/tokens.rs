@@ -66,7 +66,8 @@ pub async fn authenticate(
         return Err(OAuthError::invalid_client());
     }
     let address = address.unwrap_or_default();
-    let pair = throttle::key(&[&client_id, address]);
+    let source = throttle::source(address);
+    let pair = throttle::key(&[&client_id, &source]);
     if let Some(wait) = state.token_throttle.check(&pair) {
         return Err(throttled(wait));
     }
@@ -136,7 +137,7 @@ pub async fn authenticate(
     }
     let by_address = state
         .address_throttle
-        .begin(throttle::key(&[address]))
+        .begin(throttle::key(&[&source]))
         .map_err(throttled)?;
     let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
     let verified = if generated {
@@ -150,7 +151,7 @@ pub async fn authenticate(
     } else {
         let _turn = state
             .address_gates
-            .enter(throttle::key(&[address]))
+            .enter(throttle::key(&[&source]))
             .await
             .map_err(|_| throttled(1))?;
         let busy = |_| {
@@ -236,13 +237,14 @@ async fn authenticate_assertion(
         return Err(OAuthError::invalid_client());
     };
     let address = address.unwrap_or_default();
-    let pair = throttle::key(&[&unverified.client_id, address]);
+    let source = throttle::source(address);
+    let pair = throttle::key(&[&unverified.client_id, &source]);
     if let Some(wait) = state.token_throttle.check(&pair) {
         return Err(throttled(wait));
     }
     let by_address = state
         .address_throttle
-        .begin(throttle::key(&[address]))
+        .begin(throttle::key(&[&source]))
         .map_err(throttled)?;
     let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
     match verify_assertion(state, unverified, address.parse().ok()).await? {

@@ -130,6 +130,7 @@ on_both_backends!(
     parallel_guesses_cannot_outrun_the_count,
     one_address_has_one_failure_budget_across_client_ids,
     behind_a_trusted_proxy_each_caller_is_throttled_and_audited_by_its_own_address,
+    one_ipv6_64_has_one_budget_however_many_addresses_it_uses,
 );
 
 /// Forty guesses at once for one client from one address: no more than the twenty the throttle
@@ -488,4 +489,42 @@ async fn a_flood_from_one_address_leaves_another_callers_first_token_prompt() {
         slowest < Duration::from_secs(20),
         "no flood request queues without end: {slowest:?}"
     );
+}
+
+/// Found by a hostile review: each IPv6 address had its own budget, so one host with a /64
+/// guessed without end. Twenty guesses from twenty addresses of one /64 lock the /64 out.
+async fn one_ipv6_64_has_one_budget_however_many_addresses_it_uses(b: Backend) {
+    let app = spawn_app_with(b, |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let (admin, _) = app.signed_in_admin().await;
+    create_client_as(&app, &admin, "v6-target").await;
+    for i in 1..=20 {
+        let from = format!("2001:db8::{i:x}");
+        let res = token_from(&app, "127.0.0.1", Some(&from), "v6-target", "guess-guess").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = token_from(
+        &app,
+        "127.0.0.1",
+        Some("2001:db8::beef"),
+        "v6-target",
+        "correct-horse-battery",
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the /64 is locked out"
+    );
+    let other = token_from(
+        &app,
+        "127.0.0.1",
+        Some("2001:db8:0:1::1"),
+        "v6-target",
+        "correct-horse-battery",
+    )
+    .await;
+    assert_eq!(other.status(), StatusCode::OK, "another /64 is not");
 }
