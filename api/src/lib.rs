@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod client_rows;
 pub mod config;
 pub mod digest;
 pub mod error;

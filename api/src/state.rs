@@ -32,6 +32,8 @@ pub struct AppState {
     pub quotas: crate::metering::QuotaBook,
     /// Clients' JWK Sets fetched from their `jwks_uri`.
     pub remote_jwks: crate::oauth::remote_jwks::RemoteJwks,
+    /// The token path's client rows while the database is unchanged (SQLite).
+    pub client_rows: crate::client_rows::ClientRows,
     keys: RwLock<Arc<KeyRing>>,
 }
 
@@ -65,6 +67,7 @@ impl AppState {
             usage: crate::metering::UsageBook::new(config.usage_counting),
             quotas: Default::default(),
             remote_jwks: crate::oauth::remote_jwks::RemoteJwks::new(config.jwks_refetch),
+            client_rows: crate::client_rows::ClientRows::open(&config.database_url),
             config,
             pool,
             keys: RwLock::new(Arc::new(ring)),

@@ -300,7 +300,7 @@ async fn authenticated_form(
     req: &HttpRequest,
     state: &AppState,
     payload: web::Payload,
-) -> Result<(IdentityClient, Form), OAuthError> {
+) -> Result<(std::sync::Arc<IdentityClient>, Form), OAuthError> {
     let form = Form::parse(&read_body(req, payload).await?)?;
     let credentials = credentials(req, &form)?;
     let client = tokens::authenticate(state, credentials, client_address(req).as_deref())

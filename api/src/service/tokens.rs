@@ -5,6 +5,7 @@ use super::now;
 use super::principal::{Caller, Principal};
 use super::quotas::{self, QuotaOutcome};
 use super::usage;
+use crate::client_rows::ClientRow;
 use crate::error::{ApiError, OAuthError, OAuthErrorCode};
 use crate::oauth::access_token::{self, ClaimsToSign, VerifiedClaims};
 use crate::oauth::assertion;
@@ -38,7 +39,7 @@ pub enum Credentials {
 
 /// An authenticated client, and which of its secrets it presented.
 pub struct Authenticated {
-    pub client: IdentityClient,
+    pub client: Arc<IdentityClient>,
     pub slot: SecretSlot,
 }
 
@@ -72,9 +73,7 @@ pub async fn authenticate(
         return Err(throttled(wait));
     }
     // Always read the current row: an edit applies at the very next request.
-    let found = state
-        .db_read(move |c| client_store::find_by_client_id(c, &client_id))
-        .await?;
+    let found = current_client(state, &client_id).await?;
     let at = now();
     // With the account's identity clients switched off, its clients get no tokens; from an
     // address outside a client's allow-list neither. Either way the answer, and its cost, are
@@ -203,6 +202,28 @@ pub async fn authenticate(
     }
 }
 
+/// The current row of the client with this exact client ID, and whether its account has
+/// identity clients switched on. Always current: an edit applies at the very next request. On
+/// SQLite the row is remembered while nothing at all is committed (`crate::client_rows`).
+async fn current_client(
+    state: &AppState,
+    client_id: &str,
+) -> Result<Option<ClientRow>, StoreError> {
+    let (remembered, seen) = state.client_rows.look(client_id);
+    if remembered.is_some() {
+        return Ok(remembered);
+    }
+    let id = client_id.to_owned();
+    let found = state
+        .db_read(move |c| client_store::find_by_client_id(c, &id))
+        .await?
+        .map(|(client, feature_on)| (Arc::new(client), feature_on));
+    if let (Some(seen), Some(row)) = (seen, &found) {
+        state.client_rows.put(seen, client_id, row.clone());
+    }
+    Ok(found)
+}
+
 /// Why a known client's authentication was refused, as its usage records it: disabled, from
 /// outside its allow-list, or else a wrong (expired, ended, replayed) secret or assertion —
 /// decided by the request's circumstances alone, never by whether the credential was right.
@@ -270,10 +291,7 @@ async fn verify_assertion(
     unverified: assertion::Unverified,
     from: Option<std::net::IpAddr>,
 ) -> Result<Result<Authenticated, Option<(String, RefusalReason)>>, OAuthError> {
-    let client_id = unverified.client_id.clone();
-    let found = state
-        .db_read(move |c| client_store::find_by_client_id(c, &client_id))
-        .await?;
+    let found = current_client(state, &unverified.client_id).await?;
     let Some((client, feature_on)) = found else {
         return Ok(Err(None));
     };

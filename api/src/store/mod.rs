@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod assertions;
 pub mod audit;
+pub mod change_watch;
 pub mod clients;
 pub mod keys;
 pub mod revocations;

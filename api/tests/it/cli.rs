@@ -14,6 +14,7 @@ on_both_backends!(
     roles_are_created_listed_and_retired,
     keys_are_rotated_and_listed,
     operators_disable_users_set_passwords_and_end_sessions,
+    a_change_from_another_process_stops_a_warm_client_at_the_next_request,
 );
 
 /// One run of the binary.
@@ -709,4 +710,42 @@ async fn a_backup_under_write_load_is_consistent_and_serves() {
     )
     .await;
     assert!(refused.refused().contains("pg_dump"), "{}", refused.stderr);
+}
+
+/// A running server's warm client (its row remembered on SQLite) is stopped by a change that
+/// another process makes — the operator switching the account's identity clients off — at the
+/// very next request, and works again at the next one after it is switched back on.
+async fn a_change_from_another_process_stops_a_warm_client_at_the_next_request(b: Backend) {
+    let db = fresh_database(b);
+    let app = spawn_app_on(&db.url).await;
+    let admin = setup_client(&app, "warm-client", "warm-client-secret", 15).await;
+    let token = || {
+        app.token(
+            &[("grant_type", "client_credentials")],
+            Some(("warm-client", "warm-client-secret")),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(token().await.status(), StatusCode::OK);
+    }
+    let off = [
+        "account",
+        "set-identity-clients",
+        "--account",
+        &admin.account_id,
+        "disabled",
+    ];
+    vitesse(&db, &off, None).await.ok();
+    let res = token().await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(res).await["error"], "invalid_client");
+    let on = [
+        "account",
+        "set-identity-clients",
+        "--account",
+        &admin.account_id,
+        "enabled",
+    ];
+    vitesse(&db, &on, None).await.ok();
+    assert_eq!(token().await.status(), StatusCode::OK);
 }
