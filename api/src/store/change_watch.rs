@@ -1,8 +1,9 @@
 //! Whether anything was committed to the database since a moment, for the token path's
 //! remembered client rows. SQLite keeps a count, `PRAGMA data_version`, that changes on a
-//! connection whenever *another* connection commits, in this process or in any other on the same file (<https://sqlite.org/pragma.html#pragma_data_version>). Read on a
-//! connection of its own that never writes, it changes with every commit anywhere: a check that
-//! costs a fraction of the row read it spares. PostgreSQL has no such count: there every token
+//! connection whenever *another* connection commits, in this process or in any other on the
+//! same file (<https://sqlite.org/pragma.html#pragma_data_version>). Read on a connection of
+//! its own that never writes, it changes with every commit anywhere: a check that costs a
+//! fraction of the row read it spares. PostgreSQL has no such count: there every token
 //! reads its row.
 
 use super::{AnyConnection, Backend, Manager};
