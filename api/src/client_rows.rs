@@ -16,7 +16,7 @@ pub type ClientRow = (Arc<IdentityClient>, bool);
 /// Rows kept at most per watch; a full book is emptied (it refills with the clients asking).
 const MAX_ROWS: usize = 10_000;
 
-/// Watches: as many as request threads that may look at once (a third one waits).
+/// Watches: as many as request threads that may look at once (a third reads the database).
 const WATCHES: usize = 2;
 
 pub struct ClientRows {

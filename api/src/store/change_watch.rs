@@ -7,10 +7,12 @@
 //! reads its row.
 
 use super::{AnyConnection, Backend, Manager};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sqlite::Sqlite;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// `PRAGMA data_version` as a query of diesel's own with a fixed type, so its prepared statement
 /// is kept on the connection (raw SQL is prepared again on every call, which cost more than
@@ -40,35 +42,81 @@ pub struct ChangeWatch<T> {
 
 pub struct Watch<T> {
     conn: SqliteConnection,
+    url: String,
+    /// The file the watch opened, and when that was last checked.
+    file: FileIdentity,
+    checked: Instant,
     pub kept: T,
 }
 
-impl<T> Watch<T> {
+/// A file's device and inode: a database file replaced under a running server (a restore
+/// against the docs' advice) is another file, whose count means nothing to the old connection.
+type FileIdentity = (u64, u64);
+
+fn file_identity(path: &str) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// How often the file's identity is checked.
+const FILE_CHECK: Duration = Duration::from_secs(1);
+
+impl<T: Default> Watch<T> {
     /// The database's commit count as this watch sees it: equal to an earlier answer of the
-    /// same watch only if nothing was committed in between.
+    /// same watch only if nothing was committed in between. A replaced file opens a new
+    /// connection and drops what was kept, since a new connection's count starts over.
     pub fn version(&mut self) -> Option<i64> {
+        if self.checked.elapsed() >= FILE_CHECK {
+            if file_identity(&self.url) != Some(self.file) {
+                self.kept = T::default();
+                // Until a connection on the new file opens, no answer (checked again next time).
+                let (conn, file) = open_one(&self.url)?;
+                (self.conn, self.file) = (conn, file);
+            }
+            self.checked = Instant::now();
+        }
         DataVersion.get_result::<i64>(&mut self.conn).ok()
     }
 }
 
+/// One watch connection on the file at `path`, and the file's identity; `None` for anything
+/// that is not a file on disk (an in-memory database would be a private one of its own).
+fn open_one(path: &str) -> Option<(SqliteConnection, FileIdentity)> {
+    let file = file_identity(path)?;
+    match Manager::new(path).establish() {
+        Ok(AnyConnection::Sqlite(mut conn)) => {
+            // Never wait: a busy database means "no answer", and the row is read as before.
+            conn.batch_execute("PRAGMA busy_timeout = 0").ok()?;
+            (file_identity(path) == Some(file)).then_some((conn, file))
+        }
+        Ok(AnyConnection::Postgresql(_)) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "no change watch: tokens read their client's row");
+            None
+        }
+    }
+}
+
 impl<T: Default> ChangeWatch<T> {
-    /// `count` watches on `url`'s database; on PostgreSQL, or where a connection cannot be
-    /// opened, none (every read then goes to the database).
+    /// `count` watches on `url`'s database; on PostgreSQL, for a database that is not a file
+    /// on disk, or where a connection cannot be opened, none (every read then goes to the
+    /// database).
     pub fn open(url: &str, count: usize) -> Self {
         let mut watches = Vec::new();
         if Backend::of(url) == Backend::Sqlite {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
             for _ in 0..count {
-                match Manager::new(url).establish() {
-                    Ok(AnyConnection::Sqlite(conn)) => watches.push(Mutex::new(Watch {
-                        conn,
-                        kept: T::default(),
-                    })),
-                    Ok(AnyConnection::Postgresql(_)) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "no change watch: tokens read their client's row");
-                        break;
-                    }
-                }
+                let Some((conn, file)) = open_one(path) else {
+                    break;
+                };
+                watches.push(Mutex::new(Watch {
+                    conn,
+                    url: path.to_owned(),
+                    file,
+                    checked: Instant::now(),
+                    kept: T::default(),
+                }));
             }
         }
         Self { watches }
@@ -76,19 +124,78 @@ impl<T: Default> ChangeWatch<T> {
 }
 
 impl<T> ChangeWatch<T> {
-    /// A free watch and its number, else the first one once it is free; `None` when there are
-    /// none.
+    /// A free watch and its number; `None` when there is none free (the caller reads the
+    /// database instead of waiting).
     pub fn take(&self) -> Option<(usize, MutexGuard<'_, Watch<T>>)> {
         self.watches
             .iter()
             .enumerate()
             .find_map(|(i, w)| Some((i, w.try_lock().ok()?)))
-            .or_else(|| Some((0, self.get(0)?)))
     }
 
-    /// Watch number `i`, once it is free.
+    /// Watch number `i` if it is free.
     pub fn get(&self, i: usize) -> Option<MutexGuard<'_, Watch<T>>> {
-        let watch = self.watches.get(i)?;
-        Some(watch.lock().unwrap_or_else(|e| e.into_inner()))
+        self.watches.get(i)?.try_lock().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> (std::path::PathBuf, String) {
+        let dir = std::env::temp_dir().join(format!("vitesse-watch-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("db.sqlite3");
+        let url = path.to_string_lossy().into_owned();
+        let mut conn = SqliteConnection::establish(&url).expect("open");
+        conn.batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .expect("create");
+        (dir, url)
+    }
+
+    #[test]
+    fn a_commit_by_any_other_connection_changes_the_count_and_reads_do_not() {
+        let (dir, url) = temp_db("commit");
+        let watch = ChangeWatch::<u32>::open(&url, 2);
+        let (_, mut w) = watch.take().expect("a watch on a file");
+        let first = w.version().expect("a count");
+        assert_eq!(w.version(), Some(first), "nothing committed");
+        let mut other = SqliteConnection::establish(&url).expect("open");
+        other.batch_execute("SELECT * FROM t").expect("read");
+        assert_eq!(w.version(), Some(first), "a read is no change");
+        other
+            .batch_execute("INSERT INTO t VALUES (1)")
+            .expect("write");
+        assert_ne!(w.version(), Some(first), "a commit is");
+        drop(w);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn an_in_memory_database_gets_no_watch() {
+        assert!(ChangeWatch::<u32>::open(":memory:", 2).take().is_none());
+        assert!(
+            ChangeWatch::<u32>::open("postgres://x@127.0.0.1/y", 2)
+                .take()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_replaced_file_drops_what_was_kept() {
+        let (dir, url) = temp_db("replace");
+        let watch = ChangeWatch::<u32>::open(&url, 1);
+        let (_, mut w) = watch.take().expect("a watch");
+        w.kept = 7;
+        assert!(w.version().is_some());
+        let (other_dir, other_url) = temp_db("replacement");
+        std::fs::rename(&other_url, &url).expect("replace the file");
+        std::thread::sleep(FILE_CHECK + Duration::from_millis(100));
+        assert!(w.version().is_some(), "a count from the new file");
+        assert_eq!(w.kept, 0, "what was kept under the old file is gone");
+        drop(w);
+        std::fs::remove_dir_all(dir).ok();
+        std::fs::remove_dir_all(other_dir).ok();
     }
 }

@@ -198,10 +198,15 @@ pub fn write_tx<T>(
         AnyConnection::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;
             match f(conn) {
-                Ok(v) => {
-                    conn.batch_execute("COMMIT")?;
-                    Ok(v)
-                }
+                Ok(v) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(v),
+                    Err(e) => {
+                        // Never hand the connection back inside the transaction: it would
+                        // hold the write lock and read its own uncommitted writes.
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
                 Err(e) => {
                     // The original error matters more than a failed rollback.
                     let _ = conn.batch_execute("ROLLBACK");
