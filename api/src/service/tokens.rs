@@ -72,7 +72,7 @@ pub async fn authenticate(
     if let Some(wait) = state.token_throttle.check(&pair) {
         return Err(throttled(wait));
     }
-    // Always read the current row: an edit applies at the very next request.
+    // Always the current row: an edit applies at the very next request.
     let found = current_client(state, &client_id).await?;
     let at = now();
     // With the account's identity clients switched off, its clients get no tokens; from an

@@ -197,22 +197,14 @@ pub fn write_tx<T>(
         AnyConnection::Postgresql(_) => conn.transaction(f),
         AnyConnection::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(v) => match conn.batch_execute("COMMIT") {
-                    Ok(()) => Ok(v),
-                    Err(e) => {
-                        // Never hand the connection back inside the transaction: it would
-                        // hold the write lock and read its own uncommitted writes.
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                },
-                Err(e) => {
-                    // The original error matters more than a failed rollback.
-                    let _ = conn.batch_execute("ROLLBACK");
-                    Err(e)
-                }
+            let done = f(conn).and_then(|v| Ok(conn.batch_execute("COMMIT").map(|()| v)?));
+            if done.is_err() {
+                // Whether `f` or the COMMIT failed, never hand the connection back inside the
+                // transaction (holding the write lock, reading its own uncommitted writes).
+                // The original error matters more than a failed rollback.
+                let _ = conn.batch_execute("ROLLBACK");
             }
+            done
         }
     }
 }
@@ -357,4 +349,32 @@ pub fn parse_cursor_time(v: &str) -> Result<chrono::NaiveDateTime, StoreError> {
 
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A COMMIT that fails (here: a deferred foreign key still broken) leaves no transaction
+    /// open on the connection, so the pool gets it back clean.
+    #[test]
+    fn a_failed_commit_leaves_no_transaction_open() {
+        let dir = std::env::temp_dir().join(format!("vitesse-write-tx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = dir.join("db.sqlite3").to_string_lossy().into_owned();
+        let mut conn = AnyConnection::Sqlite(SqliteConnection::establish(&url).expect("open"));
+        conn.batch_execute(
+            "PRAGMA foreign_keys = ON; CREATE TABLE p (id INTEGER PRIMARY KEY); \
+             CREATE TABLE c (p INTEGER REFERENCES p (id));",
+        )
+        .expect("schema");
+        let failed = write_tx(&mut conn, |c| {
+            c.batch_execute("PRAGMA defer_foreign_keys = ON; INSERT INTO c VALUES (42);")?;
+            Ok(())
+        });
+        assert!(failed.is_err(), "the COMMIT is refused");
+        conn.batch_execute("BEGIN IMMEDIATE; ROLLBACK;")
+            .expect("no transaction is still open");
+        std::fs::remove_dir_all(dir).ok();
+    }
 }
