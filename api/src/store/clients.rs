@@ -298,97 +298,128 @@ pub fn sort_value(client: &IdentityClient, key: SortKey) -> String {
     }
 }
 
-/// One page of `listing` as of `now`: at most `limit` clients after `after` (`(sort value, id)`
-/// of the last client of the previous page).
 /// At most this many expiring secrets are listed by id (see `list`).
 const RARE_EXPIRING: i64 = 1000;
 
-pub fn list(
+/// On PostgreSQL, a search first reads at most this many rows of the list's order (about 2 ms);
+/// a page not filled by then is made from the trigram index's matches instead (see `list`).
+const SEARCH_WALK: i64 = 5000;
+
+/// The list's query while it is being built.
+type Rows<'a> = identity_clients::BoxedQuery<'a, super::MultiBackend>;
+
+/// One page of `listing` as of `now`: at most `limit` clients after `after` (`(sort value, id)`
+/// of the last client of the previous page).
+pub fn list<'a>(
     conn: &mut AnyConnection,
-    account_id: &str,
-    listing: &ClientListing,
+    account_id: &'a str,
+    listing: &'a ClientListing,
     after: Option<(String, String)>,
     limit: i64,
     now: NaiveDateTime,
 ) -> Result<Vec<IdentityClient>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text, Timestamp};
     use identity_clients::dsl as c;
-    let mut query = identity_clients::table
-        .filter(c::account_id.eq(account_id))
-        .into_boxed();
-    if let Some(enabled) = listing.enabled {
-        query = query.filter(c::enabled.eq(enabled));
-    }
-    if let Some(text) = listing.search.as_deref().filter(|t| !t.is_empty()) {
-        // A rare text: SQLite finds its few rows through the trigram table, instead of reading
-        // the account to the end (PostgreSQL's planner makes that choice by itself). A common
-        // one fills a page within the first rows of the order. The LIKE below decides.
-        if let Some(rows) = super::search::sqlite_rare_text_rows(conn, account_id, text)? {
-            let rows: Vec<String> = rows.iter().map(i64::to_string).collect();
-            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                "identity_clients.rowid IN ({})",
-                if rows.is_empty() {
-                    "NULL".into()
-                } else {
-                    rows.join(",")
-                }
-            )));
-        }
-        let pattern = contains_pattern(text);
-        query = query.filter(
-            c::client_id_key
-                .like(pattern.clone())
-                .escape('\\')
-                .or(c::name_key.like(pattern).escape('\\').assume_not_null()),
-        );
-    }
+    let postgres = matches!(conn, AnyConnection::Postgresql(_));
+    let search = listing.search.as_deref().filter(|t| !t.is_empty());
+    // A rare text: SQLite finds its few rows through the trigram table, instead of reading
+    // the account to the end. A common one fills a page within the first rows of the order.
+    // The LIKE decides either way.
+    let rare_rows = match search {
+        Some(text) => super::search::sqlite_rare_text_rows(conn, account_id, text)?,
+        None => None,
+    };
     let window = chrono::Duration::days(vitesse_domain::listing::USAGE_WINDOW_DAYS);
-    match listing.usage {
-        None => {}
-        Some(UsageFilter::NeverUsed) => query = query.filter(c::last_used_at.is_null()),
-        Some(UsageFilter::NotUsedRecently) => {
-            let cutoff = now - window;
+    // Secrets with an expiry are few: on SQLite read them through their own index first and
+    // order those (else, with other filters beside it, its planner walks the order's index
+    // through the whole account looking for a page of them). PostgreSQL's planner finds that
+    // by itself, and a long id list only slows it.
+    let expiring = match listing.usage {
+        Some(UsageFilter::SecretExpiresSoon) if !postgres => {
+            let expiring: Vec<String> = identity_clients::table
+                .filter(c::account_id.eq(account_id))
+                .filter(c::secret_expires_at.le(now + window))
+                .select(c::id)
+                .limit(RARE_EXPIRING + 1)
+                .load(conn)?;
+            (expiring.len() as i64 <= RARE_EXPIRING).then_some(expiring)
+        }
+        _ => None,
+    };
+    // The account's rows that pass the listing's filters, in no order yet (boxed queries
+    // cannot be cloned, and a search on PostgreSQL may ask twice).
+    let filtered = || {
+        let mut query = identity_clients::table
+            .filter(c::account_id.eq(account_id))
+            .into_boxed();
+        if let Some(enabled) = listing.enabled {
+            query = query.filter(c::enabled.eq(enabled));
+        }
+        if let Some(text) = search {
+            if let Some(rows) = &rare_rows {
+                let rows: Vec<String> = rows.iter().map(i64::to_string).collect();
+                query = query.filter(sql::<Bool>(&format!(
+                    "identity_clients.rowid IN ({})",
+                    if rows.is_empty() {
+                        "NULL".into()
+                    } else {
+                        rows.join(",")
+                    }
+                )));
+            }
+            let pattern = contains_pattern(text);
             query = query.filter(
-                c::last_used_at
-                    .lt(cutoff)
-                    .or(c::last_used_at.is_null().and(c::created_at.lt(cutoff)))
-                    .assume_not_null(),
+                c::client_id_key
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(c::name_key.like(pattern).escape('\\').assume_not_null()),
             );
         }
-        Some(UsageFilter::SecretExpiresSoon) => {
-            let cutoff = now + window;
-            // Secrets with an expiry are few: on SQLite read them through their own index
-            // first and order those (else, with other filters beside it, its planner walks the
-            // order's index through the whole account looking for a page of them). PostgreSQL's
-            // planner finds that by itself, and a long id list only slows it.
-            if matches!(conn, AnyConnection::Sqlite(_)) {
-                let expiring: Vec<String> = identity_clients::table
-                    .filter(c::account_id.eq(account_id))
-                    .filter(c::secret_expires_at.le(cutoff))
-                    .select(c::id)
-                    .limit(RARE_EXPIRING + 1)
-                    .load(conn)?;
-                if expiring.len() as i64 <= RARE_EXPIRING {
-                    query = query.filter(c::id.eq_any(expiring));
-                }
+        match listing.usage {
+            None => {}
+            Some(UsageFilter::NeverUsed) => query = query.filter(c::last_used_at.is_null()),
+            Some(UsageFilter::NotUsedRecently) => {
+                let cutoff = now - window;
+                query = query.filter(
+                    c::last_used_at
+                        .lt(cutoff)
+                        .or(c::last_used_at.is_null().and(c::created_at.lt(cutoff)))
+                        .assume_not_null(),
+                );
             }
-            query = query.filter(c::secret_expires_at.le(cutoff));
+            Some(UsageFilter::SecretExpiresSoon) => {
+                if let Some(expiring) = &expiring {
+                    query = query.filter(c::id.eq_any(expiring.clone()));
+                }
+                query = query.filter(c::secret_expires_at.le(now + window));
+            }
         }
-    }
-    // PostgreSQL plans a statement it has prepared five times once for all values: for the
-    // list, whose filters' selectivity swings from none to all rows, that generic plan walked
-    // the whole account (45 ms where a plan for the values takes 5). A literal makes diesel
-    // send the statement unnamed, which PostgreSQL plans for the values given each time.
-    if matches!(conn, AnyConnection::Postgresql(_)) {
-        query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE"));
-    }
+        // PostgreSQL plans a statement it has prepared five times once for all values: for
+        // the list, whose filters' selectivity swings from none to all rows, that generic plan
+        // walked the whole account (45 ms where a plan for the values takes 5). A literal makes
+        // diesel send the statement unnamed, which PostgreSQL plans for the values given each
+        // time.
+        if postgres {
+            query = query.filter(sql::<Bool>("TRUE"));
+        }
+        query
+    };
+    // PostgreSQL's planner assumes a search's matches are spread evenly through the order, so
+    // it always walks the order's index until a page is full. Where the matches sit together
+    // deep in the order (a client-ID prefix, sorted by client ID), that walk reads tens of
+    // thousands of rows. So the walk stops after `SEARCH_WALK` rows, and the rest of the page
+    // comes from the trigram index's matches beyond that point, sorted (an order by an
+    // expression no index has, so no index walk is possible). Texts under 3 characters have no
+    // trigram, and walk as before.
+    let bounded_walk = postgres && search.is_some_and(|t| t.chars().count() >= 3);
     let descending = listing.descending;
-    // Keyset pagination: stable under inserts, with the id as tie-breaker. The first condition
-    // alone bounds the index range; the second settles ties.
+    // Keyset pagination: stable under inserts, with the id as tie-breaker. In each pair of
+    // conditions the first alone bounds the index range; the second settles ties.
     macro_rules! page {
-        ($col:expr, $value:expr) => {{
-            if let Some(v) = $value {
-                let id = after.as_ref().map(|a| a.1.clone()).unwrap_or_default();
-                query = if descending {
+        ($col:expr, $value:ty, $unindexed:expr, $after:expr) => {{
+            let beyond = |query: Rows<'a>, (v, id): ($value, String)| {
+                if descending {
                     query
                         .filter($col.le(v.clone()))
                         .filter($col.lt(v).or(c::id.lt(id)))
@@ -396,35 +427,101 @@ pub fn list(
                     query
                         .filter($col.ge(v.clone()))
                         .filter($col.gt(v).or(c::id.gt(id)))
-                };
-            }
-            query = if descending {
-                query.order(($col.desc(), c::id.desc()))
-            } else {
-                query.order(($col.asc(), c::id.asc()))
+                }
             };
+            let up_to = |query: Rows<'a>, (v, id): ($value, String)| {
+                if descending {
+                    query
+                        .filter($col.ge(v.clone()))
+                        .filter($col.gt(v).or(c::id.ge(id)))
+                } else {
+                    query
+                        .filter($col.le(v.clone()))
+                        .filter($col.lt(v).or(c::id.le(id)))
+                }
+            };
+            let after: Option<($value, String)> = $after;
+            let start = |query| match after.clone() {
+                Some(a) => beyond(query, a),
+                None => query,
+            };
+            let ordered = |query: Rows<'a>| {
+                if descending {
+                    query.order(($col.desc(), c::id.desc()))
+                } else {
+                    query.order(($col.asc(), c::id.asc()))
+                }
+            };
+            // The row `SEARCH_WALK` rows along the order from where the page starts.
+            let walk_end = if bounded_walk {
+                let base = identity_clients::table
+                    .filter(c::account_id.eq(account_id))
+                    .into_boxed();
+                ordered(start(base))
+                    .select(($col, c::id))
+                    .offset(SEARCH_WALK - 1)
+                    .limit(1)
+                    .load::<($value, String)>(conn)?
+                    .pop()
+            } else {
+                None
+            };
+            match walk_end {
+                None => ordered(start(filtered()))
+                    .limit(limit)
+                    .select(c::id)
+                    .load::<String>(conn)?,
+                Some(end) => {
+                    let mut ids: Vec<String> = ordered(up_to(start(filtered()), end.clone()))
+                        .limit(limit)
+                        .select(c::id)
+                        .load(conn)?;
+                    if (ids.len() as i64) < limit {
+                        let rest = beyond(start(filtered()), end);
+                        let rest = if descending {
+                            rest.order(($unindexed.desc(), c::id.desc()))
+                        } else {
+                            rest.order(($unindexed.asc(), c::id.asc()))
+                        };
+                        ids.extend(
+                            rest.limit(limit - ids.len() as i64)
+                                .select(c::id)
+                                .load::<String>(conn)?,
+                        );
+                    }
+                    ids
+                }
+            }
         }};
     }
-    match listing.sort {
-        SortKey::ClientId => page!(c::client_id_key, after.as_ref().map(|a| a.0.clone())),
+    let ids: Vec<String> = match listing.sort {
+        SortKey::ClientId => page!(
+            c::client_id_key,
+            String,
+            sql::<Text>("(identity_clients.client_id_key || '')"),
+            after.clone()
+        ),
         SortKey::CreatedAt => page!(
             c::created_at,
+            NaiveDateTime,
+            sql::<Timestamp>("(identity_clients.created_at + interval '0 seconds')"),
             after
                 .as_ref()
-                .map(|a| super::parse_cursor_time(&a.0))
+                .map(|a| super::parse_cursor_time(&a.0).map(|t| (t, a.1.clone())))
                 .transpose()?
         ),
         SortKey::UpdatedAt => page!(
             c::updated_at,
+            NaiveDateTime,
+            sql::<Timestamp>("(identity_clients.updated_at + interval '0 seconds')"),
             after
                 .as_ref()
-                .map(|a| super::parse_cursor_time(&a.0))
+                .map(|a| super::parse_cursor_time(&a.0).map(|t| (t, a.1.clone())))
                 .transpose()?
         ),
-    }
-    // The page's ids first, from the order's index alone where it covers the search; then
-    // their rows.
-    let ids: Vec<String> = query.limit(limit).select(c::id).load(conn)?;
+    };
+    // Then the page's rows, by the ids (found from the order's index alone where it covers
+    // the search).
     let mut rows: Vec<ClientRow> = identity_clients::table
         .filter(c::id.eq_any(&ids))
         .select(ClientRow::as_select())

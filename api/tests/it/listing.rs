@@ -220,3 +220,77 @@ async fn search_follows_edits_and_deletes_and_common_or_rare_text(b: Backend) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json(res).await["errors"][0]["field"], "search");
 }
+
+on_both_backends!(a_search_whose_matches_lie_deep_in_the_order_pages_them_all_in_order,);
+
+/// A search's matches far along the list's order, beyond the rows PostgreSQL walks before it
+/// turns to the trigram index (`SEARCH_WALK`, 5,000), come in order, each once, with the ones
+/// before that point: ascending and descending, across pages.
+async fn a_search_whose_matches_lie_deep_in_the_order_pages_them_all_in_order(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, who) = app.signed_in_admin().await;
+    let mut expected = vec![];
+    for id in ["aa-needle-1", "aa-needle-2", "zz-needle-00"] {
+        let res = app.create_client(&admin, &valid_client(id)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        expected.push(id.to_owned());
+    }
+    // 6,000 clients that do not match, between the first matches and the last (written
+    // straight into the table: through the API each would cost a bcrypt), and 59 that match
+    // after them all.
+    let account = who.account_id.clone();
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        for (prefix, start, count, ids) in [
+            ("bulk-", 100_000, 6000, 100_000_000_000_u64),
+            ("zz-needle-", 1000, 59, 200_000_000_000),
+        ] {
+            diesel::sql_query(format!(
+                "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) \
+                 INSERT INTO identity_clients (id, account_id, client_id, client_id_key, \
+                 secret_hash, name, token_duration_minutes, enabled, roles, version, created_at, \
+                 updated_at, name_key, token_generation, account_enabled, auth_method, \
+                 token_quota_mode, secret_created_at) \
+                 SELECT '00000000-0000-4000-8000-' || ({ids} + n), account_id, '{prefix}' || ({start} + n), \
+                 '{prefix}' || ({start} + n), secret_hash, NULL, token_duration_minutes, enabled, \
+                 roles, 1, created_at, updated_at, NULL, 0, account_enabled, auth_method, \
+                 token_quota_mode, secret_created_at FROM identity_clients, s \
+                 WHERE account_id = '{account}' AND client_id = 'zz-needle-00'"
+            ))
+            .execute(c)?;
+        }
+        Ok(())
+    })
+    .await;
+    expected.extend((1001..1060).map(|n| format!("zz-needle-{n}")));
+    let pages = |sort: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let mut seen = vec![];
+            let mut url = app.url(&format!(
+                "/api/v1/identity-clients?search=NEEDLE&sort={sort}"
+            ));
+            loop {
+                let page = json(admin.get(&url).send().await.unwrap()).await;
+                let items = page["items"].as_array().unwrap_or_else(|| panic!("{page}"));
+                assert!(items.len() <= 50);
+                seen.extend(
+                    items
+                        .iter()
+                        .map(|c| c["client_id"].as_str().unwrap().to_owned()),
+                );
+                match page["next_cursor"].as_str() {
+                    Some(cur) => {
+                        url = app.url(&format!(
+                            "/api/v1/identity-clients?search=NEEDLE&sort={sort}&cursor={cur}"
+                        ))
+                    }
+                    None => return seen,
+                }
+            }
+        }
+    };
+    assert_eq!(pages("client_id").await, expected);
+    expected.reverse();
+    assert_eq!(pages("-client_id").await, expected);
+}
