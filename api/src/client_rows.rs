@@ -1,10 +1,10 @@
 //! The token path's client rows, remembered between requests for as long as nothing at all was
-//! committed to the database (`store::change_watch`). A warm token then checks one counter
-//! instead of reading and decoding the client's row, and an edit made anywhere (this instance,
+//! committed to the database (`store::change_watch`). A warm token then reads one header
+//! (one `pread` of SQLite's WAL index) instead of reading and decoding the client's row, and an edit made anywhere (this instance,
 //! another one, the CLI) still applies at the very next request: any commit empties the book.
 //! Without a watch (PostgreSQL) nothing is remembered.
 
-use crate::store::change_watch::ChangeWatch;
+use crate::store::change_watch::{ChangeWatch, Version};
 use std::collections::HashMap;
 use std::sync::Arc;
 use vitesse_domain::IdentityClient;
@@ -26,15 +26,15 @@ pub struct ClientRows {
 /// The rows one watch vouches for.
 #[derive(Default)]
 struct Book {
-    /// The watch's count the rows were read under: each was read after the watch showed it.
-    version: i64,
+    /// What the watch showed when the rows were read: each was read after it showed that.
+    version: Option<Version>,
     rows: HashMap<String, ClientRow>,
 }
 
-/// Which watch showed which count, before a row was read.
+/// Which watch showed which version, before a row was read.
 pub struct Seen {
     watch: usize,
-    version: i64,
+    version: Version,
 }
 
 impl ClientRows {
@@ -56,9 +56,9 @@ impl ClientRows {
         let book = &mut guard.kept;
         // Only equality is relied on: two answers of a watch are equal only if nothing was
         // committed in between.
-        if book.version != version {
+        if book.version != Some(version) {
             book.rows.clear();
-            book.version = version;
+            book.version = Some(version);
         }
         (
             book.rows.get(client_id).cloned(),
@@ -73,7 +73,7 @@ impl ClientRows {
             return;
         };
         let book = &mut guard.kept;
-        if book.version != seen.version {
+        if book.version != Some(seen.version) {
             return;
         }
         if book.rows.len() >= MAX_ROWS {

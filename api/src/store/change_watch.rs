@@ -1,10 +1,18 @@
 //! Whether anything was committed to the database since a moment, for the token path's
-//! remembered client rows. SQLite keeps a count, `PRAGMA data_version`, that changes on a
-//! connection whenever *another* connection commits, in this process or in any other on the
-//! same file (<https://sqlite.org/pragma.html#pragma_data_version>). Read on a connection of
-//! its own that never writes, it changes with every commit anywhere: a check that costs a
-//! fraction of the row read it spares. PostgreSQL has no such count: there every token
-//! reads its row.
+//! remembered client rows. Read on connections of its own that never write.
+//!
+//! In WAL mode (the server's), the version is the WAL-index header, read from the `-shm` file
+//! beside the database with one `pread`: SQLite rewrites it at every commit, by any connection
+//! in any process, before the commit returns (`iChange` counts commits; the last frame, the
+//! WAL's salts and checksums say which log it is), and every reader starts from it. SQLite
+//! writes the header's second copy first and its first copy last; a read that finds the two
+//! copies unequal met a commit half-written and gives no answer. That is what SQLite's own
+//! readers do, minus the locks: those (two `fcntl` calls and a mutex) cost more than the rest
+//! of the check.
+//!
+//! In any other journal mode, the version is SQLite's `PRAGMA data_version`, which changes on a
+//! connection whenever *another* connection commits (<https://sqlite.org/pragma.html#pragma_data_version>).
+//! PostgreSQL has neither: there every token reads its row.
 
 use super::{AnyConnection, Backend, Manager};
 use diesel::connection::SimpleConnection;
@@ -42,6 +50,8 @@ pub struct ChangeWatch<T> {
 
 pub struct Watch<T> {
     conn: SqliteConnection,
+    /// The `-shm` file, in WAL mode.
+    shm: Option<std::fs::File>,
     url: String,
     /// The file the watch opened, and when that was last checked.
     file: FileIdentity,
@@ -62,33 +72,75 @@ fn file_identity(path: &str) -> Option<FileIdentity> {
 /// How often the file's identity is checked.
 const FILE_CHECK: Duration = Duration::from_secs(1);
 
+/// What a watch shows: equal to an earlier answer of the same watch only if nothing was
+/// committed in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// The WAL-index header.
+    Header([u8; HEADER]),
+    /// `PRAGMA data_version`.
+    Count(i64),
+}
+
+/// The WAL-index header's size (`struct WalIndexHdr` in SQLite's wal.c); two copies start the
+/// `-shm` file. Its first field is the format's version, its fourth byte of the second word
+/// (offset 12) `isInit`.
+const HEADER: usize = 48;
+const WAL_INDEX_VERSION: u32 = 3_007_000;
+
+/// The header, if both copies agree and it is initialised.
+fn read_header(shm: &std::fs::File) -> Option<[u8; HEADER]> {
+    use std::os::unix::fs::FileExt;
+    let mut both = [0u8; 2 * HEADER];
+    shm.read_exact_at(&mut both, 0).ok()?;
+    let (first, second) = both.split_at(HEADER);
+    let format = u32::from_ne_bytes(first[..4].try_into().ok()?);
+    (first == second && format == WAL_INDEX_VERSION && first[12] == 1)
+        .then(|| first.try_into().ok())
+        .flatten()
+}
+
 impl<T: Default> Watch<T> {
     /// The database's commit count as this watch sees it: equal to an earlier answer of the
     /// same watch only if nothing was committed in between. A replaced file opens a new
     /// connection and drops what was kept, since a new connection's count starts over.
-    pub fn version(&mut self) -> Option<i64> {
+    pub fn version(&mut self) -> Option<Version> {
         if self.checked.elapsed() >= FILE_CHECK {
             if file_identity(&self.url) != Some(self.file) {
                 self.kept = T::default();
                 // Until a connection on the new file opens, no answer (checked again next time).
-                let (conn, file) = open_one(&self.url)?;
-                (self.conn, self.file) = (conn, file);
+                let (conn, shm, file) = open_one(&self.url)?;
+                (self.conn, self.shm, self.file) = (conn, shm, file);
             }
             self.checked = Instant::now();
         }
-        DataVersion.get_result::<i64>(&mut self.conn).ok()
+        match &self.shm {
+            Some(shm) => read_header(shm).map(Version::Header),
+            None => DataVersion
+                .get_result::<i64>(&mut self.conn)
+                .ok()
+                .map(Version::Count),
+        }
     }
 }
 
-/// One watch connection on the file at `path`, and the file's identity; `None` for anything
-/// that is not a file on disk (an in-memory database would be a private one of its own).
-fn open_one(path: &str) -> Option<(SqliteConnection, FileIdentity)> {
+/// One watch connection on the file at `path`, its `-shm` file in WAL mode, and the file's
+/// identity; `None` for anything that is not a file on disk (an in-memory database would be a
+/// private one of its own).
+fn open_one(path: &str) -> Option<(SqliteConnection, Option<std::fs::File>, FileIdentity)> {
     let file = file_identity(path)?;
     match Manager::new(path).establish() {
         Ok(AnyConnection::Sqlite(mut conn)) => {
             // Never wait: a busy database means "no answer", and the row is read as before.
             conn.batch_execute("PRAGMA busy_timeout = 0").ok()?;
-            (file_identity(path) == Some(file)).then_some((conn, file))
+            // A read makes the WAL index (the `-shm` file) if there is none yet; this
+            // connection keeps it in place while it is open.
+            DataVersion.get_result::<i64>(&mut conn).ok()?;
+            let shm = wal_mode(&mut conn)
+                .then(|| std::fs::File::open(format!("{path}-shm")).ok())
+                .flatten()
+                .filter(|shm| read_header(shm).is_some());
+            (file_identity(path) == Some(file)).then_some((conn, shm, file))
         }
         Ok(AnyConnection::Postgresql(_)) => None,
         Err(e) => {
@@ -96,6 +148,17 @@ fn open_one(path: &str) -> Option<(SqliteConnection, FileIdentity)> {
             None
         }
     }
+}
+
+fn wal_mode(conn: &mut SqliteConnection) -> bool {
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    diesel::sql_query("PRAGMA journal_mode")
+        .get_result::<Mode>(conn)
+        .is_ok_and(|m| m.journal_mode.eq_ignore_ascii_case("wal"))
 }
 
 impl<T: Default> ChangeWatch<T> {
@@ -107,11 +170,12 @@ impl<T: Default> ChangeWatch<T> {
         if Backend::of(url) == Backend::Sqlite {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             for _ in 0..count {
-                let Some((conn, file)) = open_one(path) else {
+                let Some((conn, shm, file)) = open_one(path) else {
                     break;
                 };
                 watches.push(Mutex::new(Watch {
                     conn,
+                    shm,
                     url: path.to_owned(),
                     file,
                     checked: Instant::now(),
@@ -155,15 +219,47 @@ mod tests {
     }
 
     #[test]
-    fn a_commit_by_any_other_connection_changes_the_count_and_reads_do_not() {
+    fn a_commit_by_any_other_connection_changes_the_header_and_reads_do_not() {
         let (dir, url) = temp_db("commit");
         let watch = ChangeWatch::<u32>::open(&url, 2);
         let (_, mut w) = watch.take().expect("a watch on a file");
-        let first = w.version().expect("a count");
+        let first = w.version().expect("a header");
+        assert!(
+            matches!(first, Version::Header(_)),
+            "WAL mode reads the header"
+        );
         assert_eq!(w.version(), Some(first), "nothing committed");
         let mut other = SqliteConnection::establish(&url).expect("open");
         other.batch_execute("SELECT * FROM t").expect("read");
         assert_eq!(w.version(), Some(first), "a read is no change");
+        other
+            .batch_execute("INSERT INTO t VALUES (1)")
+            .expect("write");
+        assert_ne!(w.version(), Some(first), "a commit is");
+        // Every commit, also one that rewrites what another wrote (same size, same pages).
+        for _ in 0..3 {
+            let before = w.version();
+            other
+                .batch_execute("UPDATE t SET x = x + 1")
+                .expect("write");
+            assert_ne!(w.version(), before);
+        }
+        drop(w);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// The server's connections switch a database to WAL mode; where that failed, or the
+    /// `-shm` file cannot be read, the watch counts commits instead.
+    #[test]
+    fn without_a_wal_index_to_read_the_count_sees_each_commit() {
+        let (dir, url) = temp_db("count");
+        let watch = ChangeWatch::<u32>::open(&url, 1);
+        let (_, mut w) = watch.take().expect("a watch on a file");
+        w.shm = None;
+        let first = w.version().expect("a count");
+        assert!(matches!(first, Version::Count(_)), "no WAL index to read");
+        assert_eq!(w.version(), Some(first), "nothing committed");
+        let mut other = SqliteConnection::establish(&url).expect("open");
         other
             .batch_execute("INSERT INTO t VALUES (1)")
             .expect("write");
