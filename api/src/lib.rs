@@ -15,6 +15,7 @@ pub mod metering;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod row_reads;
 pub mod service;
 pub mod state;
 pub mod store;

@@ -34,6 +34,8 @@ pub struct AppState {
     pub remote_jwks: crate::oauth::remote_jwks::RemoteJwks,
     /// The token path's client rows while the database is unchanged (SQLite).
     pub client_rows: crate::client_rows::ClientRows,
+    /// The token path's row reads, gathered (PostgreSQL; SQLite reads on the calling thread).
+    pub row_reads: Option<crate::row_reads::RowReads>,
     keys: RwLock<Arc<KeyRing>>,
 }
 
@@ -68,6 +70,8 @@ impl AppState {
             quotas: Default::default(),
             remote_jwks: crate::oauth::remote_jwks::RemoteJwks::new(config.jwks_refetch),
             client_rows: crate::client_rows::ClientRows::open(&config.database_url),
+            row_reads: (store::Backend::of(&config.database_url) == store::Backend::Postgres)
+                .then(|| crate::row_reads::RowReads::new(pool.clone())),
             config,
             pool,
             keys: RwLock::new(Arc::new(ring)),

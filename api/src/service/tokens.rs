@@ -204,7 +204,8 @@ pub async fn authenticate(
 
 /// The current row of the client with this exact client ID, and whether its account has
 /// identity clients switched on. Always current: an edit applies at the very next request. On
-/// SQLite the row is remembered while nothing at all is committed (`crate::client_rows`).
+/// SQLite the row is remembered while nothing at all is committed (`crate::client_rows`); on
+/// PostgreSQL concurrent requests' reads are gathered into one query (`crate::row_reads`).
 async fn current_client(
     state: &AppState,
     client_id: &str,
@@ -212,6 +213,9 @@ async fn current_client(
     let (remembered, seen) = state.client_rows.look(client_id);
     if remembered.is_some() {
         return Ok(remembered);
+    }
+    if let Some(reads) = &state.row_reads {
+        return reads.read(client_id).await;
     }
     let id = client_id.to_owned();
     let found = state

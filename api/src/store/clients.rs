@@ -575,6 +575,31 @@ pub fn find_by_client_id(
         .transpose()
 }
 
+/// [`find_by_client_id`] for several client IDs in one query (those found; PostgreSQL's
+/// `= ANY($1)` keeps it one prepared statement whatever their number).
+pub fn find_by_client_ids(
+    conn: &mut AnyConnection,
+    client_ids: &[String],
+) -> Result<Vec<(IdentityClient, bool)>, StoreError> {
+    macro_rules! query {
+        () => {
+            identity_clients::table
+                .filter(identity_clients::client_id.eq_any(client_ids))
+                .select(ClientRow::as_select())
+        };
+    }
+    let rows: Vec<ClientRow> = match conn {
+        AnyConnection::Sqlite(c) => query!().load(c)?,
+        AnyConnection::Postgresql(c) => query!().load(c)?,
+    };
+    rows.into_iter()
+        .map(|row| {
+            let feature_on = row.account_enabled;
+            Ok((row.into_client()?, feature_on))
+        })
+        .collect()
+}
+
 /// A token's client by its internal id, with its account.
 pub fn find_with_account(
     conn: &mut AnyConnection,

@@ -261,3 +261,63 @@ async fn last_used_is_recorded(b: Backend) {
         "using a client is not editing it"
     );
 }
+
+on_both_backends!(requests_in_flight_for_many_clients_each_get_their_own_clients_token,);
+
+/// Token requests in flight at once for different clients (on PostgreSQL their rows are read
+/// together, in one query) each get a token for their own client, and a disabled client among
+/// them is refused; a client disabled meanwhile is refused from the next request on.
+async fn requests_in_flight_for_many_clients_each_get_their_own_clients_token(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let mut made = vec![];
+    let mut secrets = vec![];
+    for i in 0..6 {
+        let mut body = valid_client(&format!("many-{i}"));
+        body.as_object_mut().unwrap().remove("client_secret");
+        body["generate_secret"] = json!(true);
+        let res = app.create_client(&admin, &body).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let client = json(res).await;
+        secrets.push(client["client_secret"].as_str().unwrap().to_owned());
+        made.push(client);
+    }
+    let res = patch(&app, &admin, &made[5], json!({"enabled": false}), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let round = || {
+        futures_util::future::join_all((0..48).map(|n| {
+            let (app, secrets) = (&app, &secrets);
+            async move {
+                let i = n % 6;
+                let res = app
+                    .token(
+                        &[("grant_type", "client_credentials")],
+                        Some((&format!("many-{i}"), &secrets[i])),
+                    )
+                    .await;
+                let status = res.status();
+                (i, status, json(res).await)
+            }
+        }))
+    };
+    for (i, status, body) in round().await {
+        if i < 5 {
+            assert_eq!(status, StatusCode::OK, "many-{i}: {body}");
+            let (_, claims) = verify(&app, body["access_token"].as_str().unwrap()).await;
+            assert_eq!(claims["client_id"], format!("many-{i}"));
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "many-{i}");
+            assert_eq!(body["error"], "invalid_client");
+        }
+    }
+    let res = patch(&app, &admin, &made[0], json!({"enabled": false}), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for (i, status, _) in round().await {
+        let expected = if (1..5).contains(&i) {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(status, expected, "many-{i} after many-0 was disabled");
+    }
+}

@@ -1,0 +1,147 @@
+//! The token path's row reads where no change watch lets rows be remembered (PostgreSQL; see
+//! `crate::client_rows`): token requests that arrive while a read is under way wait for the
+//! next one, which reads all their clients' rows in one query. Every row a request gets was read
+//! by a query that started after the request arrived, so an edit acknowledged before the request
+//! still applies to it; under load one round trip serves many tokens instead of one each.
+
+use crate::client_rows::ClientRow;
+use crate::store::{Pool, StoreError, clients};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::sync::oneshot;
+
+type Reply = Result<Option<ClientRow>, StoreError>;
+
+#[derive(Clone)]
+pub struct RowReads {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    gather: Mutex<Gather>,
+}
+
+#[derive(Default)]
+struct Gather {
+    /// Requests that arrived after the read under way started.
+    waiting: Vec<(String, oneshot::Sender<Reply>)>,
+    /// A reader task is running (it takes `waiting` when its current read ends).
+    reading: bool,
+}
+
+impl RowReads {
+    pub fn new(pool: Pool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                gather: Mutex::default(),
+            }),
+        }
+    }
+
+    fn gather(&self) -> MutexGuard<'_, Gather> {
+        self.inner
+            .gather
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The current row of the client with this exact client ID, read after this call began.
+    pub async fn read(&self, client_id: &str) -> Reply {
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut gather = self.gather();
+            gather.waiting.push((client_id.to_owned(), reply));
+            !std::mem::replace(&mut gather.reading, true)
+        };
+        if start {
+            let reader = Reader {
+                reads: self.clone(),
+                done: false,
+            };
+            actix_web::rt::spawn(reader.run());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the row read was cut short".into())))
+    }
+}
+
+/// The running reader. Dropped unfinished (its thread stopping), it lets the next request
+/// start another, and whoever was waiting gets an error instead of waiting for ever.
+struct Reader {
+    reads: RowReads,
+    done: bool,
+}
+
+impl Reader {
+    async fn run(mut self) {
+        loop {
+            let batch = {
+                let mut gather = self.reads.gather();
+                if gather.waiting.is_empty() {
+                    // In the same hold of the lock as the look: a request after it starts
+                    // another reader.
+                    gather.reading = false;
+                    None
+                } else {
+                    Some(std::mem::take(&mut gather.waiting))
+                }
+            };
+            let Some(batch) = batch else {
+                self.done = true;
+                return;
+            };
+            let mut ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let pool = self.reads.inner.pool.clone();
+            let rows = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get()?;
+                let rows = clients::find_by_client_ids(&mut conn, &ids);
+                if let Err(StoreError::Unavailable(_)) = &rows {
+                    conn.mark_lost();
+                }
+                rows
+            })
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Other("blocking task failed".into())));
+            match rows {
+                Ok(rows) => {
+                    let rows: HashMap<String, ClientRow> = rows
+                        .into_iter()
+                        .map(|(client, feature_on)| {
+                            (
+                                client.client_id.as_str().to_owned(),
+                                (Arc::new(client), feature_on),
+                            )
+                        })
+                        .collect();
+                    for (id, reply) in batch {
+                        let _ = reply.send(Ok(rows.get(&id).cloned()));
+                    }
+                }
+                Err(e) => {
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(match &e {
+                            StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+                            other => StoreError::Other(other.to_string()),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut gather = self.reads.gather();
+            gather.reading = false;
+            // Those waiting get an error (their senders drop) rather than wait for ever.
+            gather.waiting.clear();
+        }
+    }
+}
