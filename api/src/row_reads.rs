@@ -97,41 +97,63 @@ impl Reader {
             ids.sort_unstable();
             ids.dedup();
             let pool = self.reads.inner.pool.clone();
-            let rows = tokio::task::spawn_blocking(move || {
-                let mut conn = pool.get()?;
-                let rows = clients::find_by_client_ids(&mut conn, &ids);
-                if let Err(StoreError::Unavailable(_)) = &rows {
-                    conn.mark_lost();
-                }
-                rows
-            })
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Other("blocking task failed".into())));
-            match rows {
-                Ok(rows) => {
-                    let rows: HashMap<String, ClientRow> = rows
-                        .into_iter()
-                        .map(|(client, feature_on)| {
-                            (
-                                client.client_id.as_str().to_owned(),
-                                (Arc::new(client), feature_on),
-                            )
-                        })
-                        .collect();
-                    for (id, reply) in batch {
-                        let _ = reply.send(Ok(rows.get(&id).cloned()));
-                    }
-                }
-                Err(e) => {
-                    for (_, reply) in batch {
-                        let _ = reply.send(Err(match &e {
-                            StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-                            other => StoreError::Other(other.to_string()),
-                        }));
-                    }
-                }
+            let read = tokio::task::spawn_blocking(move || read_rows(&pool, &ids))
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Other("blocking task failed".into())));
+            for (id, reply) in batch {
+                let _ = reply.send(match &read {
+                    Ok(rows) => match rows.get(&id) {
+                        None => Ok(None),
+                        Some(Ok(row)) => Ok(Some(row.clone())),
+                        Some(Err(e)) => Err(StoreError::Other(e.clone())),
+                    },
+                    Err(e) => Err(copy(e)),
+                });
             }
         }
+    }
+}
+
+/// The rows of `ids` by client ID, each decoded on its own: a row that fails to decode fails
+/// only the requests for it. If the one query fails (other than the database being out of
+/// reach), each ID is read alone, so that no request's ID can fail the others'.
+fn read_rows(
+    pool: &Pool,
+    ids: &[String],
+) -> Result<HashMap<String, Result<ClientRow, String>>, StoreError> {
+    let mut conn = pool.get()?;
+    let found = match clients::find_by_client_ids(&mut conn, ids) {
+        Err(StoreError::Unavailable(m)) => {
+            conn.mark_lost();
+            return Err(StoreError::Unavailable(m));
+        }
+        Err(_) if ids.len() > 1 => {
+            let mut found = Vec::new();
+            for id in ids {
+                found.extend(clients::find_by_client_ids(
+                    &mut conn,
+                    std::slice::from_ref(id),
+                )?);
+            }
+            found
+        }
+        other => other?,
+    };
+    Ok(found
+        .into_iter()
+        .map(|(id, row)| {
+            let row = row
+                .map(|(client, feature_on)| (Arc::new(client), feature_on))
+                .map_err(|e| e.to_string());
+            (id, row)
+        })
+        .collect())
+}
+
+fn copy(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        other => StoreError::Other(other.to_string()),
     }
 }
 

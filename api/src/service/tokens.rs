@@ -62,7 +62,7 @@ pub async fn authenticate(
             client_id,
         } => return authenticate_assertion(state, &assertion, client_id, address).await,
     };
-    if client_id.is_empty() || client_id.len() > ClientId::MAX {
+    if ClientId::parse(&client_id).is_err() {
         // No client can have this ID: refused before it is looked up, throttled or stored.
         return Err(OAuthError::invalid_client());
     }
@@ -210,6 +210,11 @@ async fn current_client(
     state: &AppState,
     client_id: &str,
 ) -> Result<Option<ClientRow>, StoreError> {
+    if ClientId::parse(client_id).is_err() {
+        // No client can have this ID (a NUL byte, say, which PostgreSQL refuses in a query):
+        // nobody's, and never sent to the database.
+        return Ok(None);
+    }
     let (remembered, seen) = state.client_rows.look(client_id);
     if remembered.is_some() {
         return Ok(remembered);

@@ -56,6 +56,10 @@ pub struct Watch<T> {
     /// The file the watch opened, and when that was last checked.
     file: FileIdentity,
     checked: Instant,
+    /// The count and the header at the last check: the count moving while the header stays
+    /// means the header read is not SQLite's (see `version`).
+    checked_count: Option<i64>,
+    checked_header: Option<[u8; HEADER]>,
     pub kept: T,
 }
 
@@ -111,8 +115,28 @@ impl<T: Default> Watch<T> {
                 // Until a connection on the new file opens, no answer (checked again next time).
                 let (conn, shm, file) = open_one(&self.url)?;
                 (self.conn, self.shm, self.file) = (conn, shm, file);
+                (self.checked_count, self.checked_header) = (None, None);
             }
             self.checked = Instant::now();
+            // A safety net under the header: SQLite's own count, read first (a commit it shows
+            // had rewritten the header before). Moved while the header did not, the file read is
+            // not the one SQLite writes: from then on, the count.
+            if let Some(shm) = &self.shm {
+                let count = DataVersion.get_result::<i64>(&mut self.conn).ok();
+                let header = read_header(shm);
+                if count.is_some()
+                    && self.checked_count.is_some()
+                    && count != self.checked_count
+                    && header == self.checked_header
+                {
+                    tracing::warn!(
+                        "the WAL index read does not follow commits; checking SQLite's count instead"
+                    );
+                    self.shm = None;
+                    self.kept = T::default();
+                }
+                (self.checked_count, self.checked_header) = (count, header);
+            }
         }
         match &self.shm {
             Some(shm) => read_header(shm).map(Version::Header),
@@ -136,8 +160,12 @@ fn open_one(path: &str) -> Option<(SqliteConnection, Option<std::fs::File>, File
             // A read makes the WAL index (the `-shm` file) if there is none yet; this
             // connection keeps it in place while it is open.
             DataVersion.get_result::<i64>(&mut conn).ok()?;
+            // Beside the file's real path, as SQLite resolves it (a link to the database may
+            // have an old `-shm` beside it that nothing writes any more).
+            let mut shm = std::fs::canonicalize(path).ok()?.into_os_string();
+            shm.push("-shm");
             let shm = wal_mode(&mut conn)
-                .then(|| std::fs::File::open(format!("{path}-shm")).ok())
+                .then(|| std::fs::File::open(shm).ok())
                 .flatten()
                 .filter(|shm| read_header(shm).is_some());
             (file_identity(path) == Some(file)).then_some((conn, shm, file))
@@ -179,6 +207,8 @@ impl<T: Default> ChangeWatch<T> {
                     url: path.to_owned(),
                     file,
                     checked: Instant::now(),
+                    checked_count: None,
+                    checked_header: None,
                     kept: T::default(),
                 }));
             }
@@ -264,6 +294,62 @@ mod tests {
             .batch_execute("INSERT INTO t VALUES (1)")
             .expect("write");
         assert_ne!(w.version(), Some(first), "a commit is");
+        drop(w);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A database opened through a link, with an old `-shm` beside the link (left by a server
+    /// killed before the database was moved): the watch reads the one SQLite writes.
+    #[test]
+    fn through_a_link_the_watch_reads_the_wal_index_sqlite_writes() {
+        let (dir, url) = temp_db("link");
+        let link = dir.join("link.sqlite3");
+        std::os::unix::fs::symlink(&url, &link).expect("link");
+        let watch = ChangeWatch::<u32>::open(&url, 1);
+        assert!(watch.take().expect("a watch").1.version().is_some());
+        std::fs::copy(format!("{url}-shm"), dir.join("link.sqlite3-shm")).expect("stale shm");
+        let link = link.to_string_lossy().into_owned();
+        let watch = ChangeWatch::<u32>::open(&link, 1);
+        let (_, mut w) = watch.take().expect("a watch through the link");
+        let first = w.version().expect("a header");
+        let mut other = SqliteConnection::establish(&url).expect("open");
+        other
+            .batch_execute("INSERT INTO t VALUES (1)")
+            .expect("write");
+        assert_ne!(
+            w.version(),
+            Some(first),
+            "a commit is seen through the link"
+        );
+        drop(w);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// Should the file read ever not be the one SQLite writes, the once-a-second check notices
+    /// the count moving under a still header and turns to the count.
+    #[test]
+    fn a_header_that_does_not_follow_commits_is_given_up() {
+        let (dir, url) = temp_db("stale-header");
+        let watch = ChangeWatch::<u32>::open(&url, 1);
+        let (_, mut w) = watch.take().expect("a watch");
+        std::fs::copy(format!("{url}-shm"), dir.join("copy-shm")).expect("copy");
+        w.shm = Some(std::fs::File::open(dir.join("copy-shm")).expect("open copy"));
+        w.kept = 7;
+        std::thread::sleep(FILE_CHECK + Duration::from_millis(50));
+        let first = w.version().expect("a header");
+        let mut other = SqliteConnection::establish(&url).expect("open");
+        other
+            .batch_execute("INSERT INTO t VALUES (1)")
+            .expect("write");
+        assert_eq!(w.version(), Some(first), "the copy does not move");
+        std::thread::sleep(FILE_CHECK + Duration::from_millis(50));
+        let after = w.version().expect("a count");
+        assert!(matches!(after, Version::Count(_)), "{after:?}");
+        assert_eq!(w.kept, 0, "what was kept under the copy is gone");
+        other
+            .batch_execute("INSERT INTO t VALUES (2)")
+            .expect("write");
+        assert_ne!(w.version(), Some(after));
         drop(w);
         std::fs::remove_dir_all(dir).ok();
     }

@@ -575,12 +575,17 @@ pub fn find_by_client_id(
         .transpose()
 }
 
-/// [`find_by_client_id`] for several client IDs in one query (those found; PostgreSQL's
-/// `= ANY($1)` keeps it one prepared statement whatever their number).
+/// A row of [`find_by_client_ids`]: the client and its account's switch, or why the stored
+/// row is not a valid client.
+pub type Decoded = Result<(IdentityClient, bool), StoreError>;
+
+/// [`find_by_client_id`] for several client IDs in one query (PostgreSQL's `= ANY($1)` keeps it
+/// one prepared statement whatever their number): each row found by its client ID, decoded on
+/// its own.
 pub fn find_by_client_ids(
     conn: &mut AnyConnection,
     client_ids: &[String],
-) -> Result<Vec<(IdentityClient, bool)>, StoreError> {
+) -> Result<Vec<(String, Decoded)>, StoreError> {
     macro_rules! query {
         () => {
             identity_clients::table
@@ -592,12 +597,16 @@ pub fn find_by_client_ids(
         AnyConnection::Sqlite(c) => query!().load(c)?,
         AnyConnection::Postgresql(c) => query!().load(c)?,
     };
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|row| {
             let feature_on = row.account_enabled;
-            Ok((row.into_client()?, feature_on))
+            (
+                row.client_id.clone(),
+                row.into_client().map(|client| (client, feature_on)),
+            )
         })
-        .collect()
+        .collect())
 }
 
 /// A token's client by its internal id, with its account.

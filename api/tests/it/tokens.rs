@@ -266,7 +266,8 @@ on_both_backends!(requests_in_flight_for_many_clients_each_get_their_own_clients
 
 /// Token requests in flight at once for different clients (on PostgreSQL their rows are read
 /// together, in one query) each get a token for their own client, and a disabled client among
-/// them is refused; a client disabled meanwhile is refused from the next request on.
+/// them is refused; a client disabled meanwhile is refused from the next request on. A request
+/// that cannot be served (an impossible ID, a broken stored row) fails alone.
 async fn requests_in_flight_for_many_clients_each_get_their_own_clients_token(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
@@ -284,15 +285,33 @@ async fn requests_in_flight_for_many_clients_each_get_their_own_clients_token(b:
     }
     let res = patch(&app, &admin, &made[5], json!({"enabled": false}), None).await;
     assert_eq!(res.status(), StatusCode::OK);
+    // Among them, an ID no client can have (a NUL byte, which PostgreSQL refuses in a query)
+    // and a client whose stored row is not a valid client: neither fails anyone else's request.
+    secrets.push(secrets[0].clone());
+    secrets.push(secrets[1].clone());
+    app.db(|c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "UPDATE identity_clients SET allowed_addresses = 'not an address' WHERE client_id = 'many-1'",
+        )
+        .execute(c)?;
+        Ok(())
+    })
+    .await;
     let round = || {
-        futures_util::future::join_all((0..48).map(|n| {
+        futures_util::future::join_all((0..64).map(|n| {
             let (app, secrets) = (&app, &secrets);
             async move {
-                let i = n % 6;
+                let i = n % 8;
+                let id = match i {
+                    6 => "many-0\0".to_owned(),
+                    7 => "many-1".to_owned(),
+                    _ => format!("many-{i}"),
+                };
                 let res = app
                     .token(
                         &[("grant_type", "client_credentials")],
-                        Some((&format!("many-{i}"), &secrets[i])),
+                        Some((&id, &secrets[i])),
                     )
                     .await;
                 let status = res.status();
@@ -301,23 +320,27 @@ async fn requests_in_flight_for_many_clients_each_get_their_own_clients_token(b:
         }))
     };
     for (i, status, body) in round().await {
-        if i < 5 {
-            assert_eq!(status, StatusCode::OK, "many-{i}: {body}");
-            let (_, claims) = verify(&app, body["access_token"].as_str().unwrap()).await;
-            assert_eq!(claims["client_id"], format!("many-{i}"));
-        } else {
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "many-{i}");
-            assert_eq!(body["error"], "invalid_client");
+        match i {
+            1 | 7 => assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}"),
+            5 | 6 => {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "#{i}");
+                assert_eq!(body["error"], "invalid_client");
+            }
+            _ => {
+                assert_eq!(status, StatusCode::OK, "many-{i}: {body}");
+                let (_, claims) = verify(&app, body["access_token"].as_str().unwrap()).await;
+                assert_eq!(claims["client_id"], format!("many-{i}"));
+            }
         }
     }
     let res = patch(&app, &admin, &made[0], json!({"enabled": false}), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     for (i, status, _) in round().await {
-        let expected = if (1..5).contains(&i) {
-            StatusCode::OK
-        } else {
-            StatusCode::UNAUTHORIZED
+        let expected = match i {
+            2..=4 => StatusCode::OK,
+            1 | 7 => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNAUTHORIZED,
         };
-        assert_eq!(status, expected, "many-{i} after many-0 was disabled");
+        assert_eq!(status, expected, "#{i} after many-0 was disabled");
     }
 }
