@@ -1,7 +1,8 @@
 //! The token path's client rows, remembered between requests for as long as nothing at all was
-//! committed to the database (`store::change_watch`). A warm token then reads one header
-//! (one `pread` of SQLite's WAL index) instead of reading and decoding the client's row, and an edit made anywhere (this instance,
-//! another one, the CLI) still applies at the very next request: any commit empties the book.
+//! committed to the database (`store::change_watch`). A warm token then reads one header (one
+//! `pread` of SQLite's WAL index) instead of reading and decoding the client's row, and an edit
+//! made anywhere (this instance, another one, the CLI) still applies at the very next request:
+//! any commit empties the book.
 //! Without a watch (PostgreSQL) nothing is remembered.
 
 use crate::store::change_watch::{ChangeWatch, Version};

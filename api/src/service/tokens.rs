@@ -206,15 +206,11 @@ pub async fn authenticate(
 /// identity clients switched on. Always current: an edit applies at the very next request. On
 /// SQLite the row is remembered while nothing at all is committed (`crate::client_rows`); on
 /// PostgreSQL concurrent requests' reads are gathered into one query (`crate::row_reads`).
+/// Both credential paths pass only an ID that `ClientId::parse` accepts.
 async fn current_client(
     state: &AppState,
     client_id: &str,
 ) -> Result<Option<ClientRow>, StoreError> {
-    if ClientId::parse(client_id).is_err() {
-        // No client can have this ID (a NUL byte, say, which PostgreSQL refuses in a query):
-        // nobody's, and never sent to the database.
-        return Ok(None);
-    }
     let (remembered, seen) = state.client_rows.look(client_id);
     if remembered.is_some() {
         return Ok(remembered);
@@ -262,7 +258,9 @@ async fn authenticate_assertion(
 ) -> Result<Authenticated, OAuthError> {
     let Some(unverified) = assertion::read(assertion)
         .filter(|a| form_client_id.as_ref().is_none_or(|id| *id == a.client_id))
-        .filter(|a| !a.client_id.is_empty() && a.client_id.len() <= ClientId::MAX)
+        // No client can have an ID outside the rules (a NUL byte, say, which PostgreSQL refuses
+        // in a query): refused before it is looked up, as on the secret path.
+        .filter(|a| ClientId::parse(&a.client_id).is_ok())
     else {
         return Err(OAuthError::invalid_client());
     };

@@ -228,6 +228,19 @@ async fn bad_assertions_are_invalid_client_and_one_is_good_once_across_instances
     };
     let cases: Vec<(&str, String)> = vec![
         (
+            // A NUL byte, which PostgreSQL refuses in a query: refused before any lookup.
+            "an issuer no client can have",
+            sign(
+                &ec,
+                "ES256",
+                "ec-1",
+                &with(&|c| {
+                    c["iss"] = json!("strict-client\u{0}");
+                    c["sub"] = json!("strict-client\u{0}");
+                }),
+            ),
+        ),
+        (
             "wrong aud",
             sign(
                 &ec,
