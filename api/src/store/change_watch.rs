@@ -51,7 +51,7 @@ pub struct ChangeWatch<T> {
 pub struct Watch<T> {
     conn: SqliteConnection,
     /// The `-shm` file, in WAL mode.
-    shm: Option<std::fs::File>,
+    shm: Option<WalIndexFile>,
     url: String,
     /// The file the watch opened, and when that was last checked.
     file: FileIdentity,
@@ -92,11 +92,25 @@ pub enum Version {
 const HEADER: usize = 48;
 const WAL_INDEX_VERSION: u32 = 3_007_000;
 
+/// The `-shm` file, open for reading its header, and never closed. SQLite's locks on it are
+/// POSIX record locks, which a process loses on a file the moment it closes *any* descriptor of
+/// that file: closing this one would drop the locks of every SQLite connection in the server
+/// (another process could then checkpoint over WAL frames a reader here is reading; SQLite's
+/// "how to corrupt" page, §2.2.1). A watch that lets it go leaks the descriptor instead; that
+/// happens only when the header is given up or the database file was replaced.
+struct WalIndexFile(std::mem::ManuallyDrop<std::fs::File>);
+
+impl WalIndexFile {
+    fn new(file: std::fs::File) -> Self {
+        Self(std::mem::ManuallyDrop::new(file))
+    }
+}
+
 /// The header, if both copies agree and it is initialised.
-fn read_header(shm: &std::fs::File) -> Option<[u8; HEADER]> {
+fn read_header(shm: &WalIndexFile) -> Option<[u8; HEADER]> {
     use std::os::unix::fs::FileExt;
     let mut both = [0u8; 2 * HEADER];
-    shm.read_exact_at(&mut both, 0).ok()?;
+    shm.0.read_exact_at(&mut both, 0).ok()?;
     let (first, second) = both.split_at(HEADER);
     let format = u32::from_ne_bytes(first[..4].try_into().ok()?);
     (first == second && format == WAL_INDEX_VERSION && first[12] == 1)
@@ -151,7 +165,7 @@ impl<T: Default> Watch<T> {
 /// One watch connection on the file at `path`, its `-shm` file in WAL mode, and the file's
 /// identity; `None` for anything that is not a file on disk (an in-memory database would be a
 /// private one of its own).
-fn open_one(path: &str) -> Option<(SqliteConnection, Option<std::fs::File>, FileIdentity)> {
+fn open_one(path: &str) -> Option<(SqliteConnection, Option<WalIndexFile>, FileIdentity)> {
     let file = file_identity(path)?;
     match Manager::new(path).establish() {
         Ok(AnyConnection::Sqlite(mut conn)) => {
@@ -165,7 +179,7 @@ fn open_one(path: &str) -> Option<(SqliteConnection, Option<std::fs::File>, File
             let mut shm = std::fs::canonicalize(path).ok()?.into_os_string();
             shm.push("-shm");
             let shm = wal_mode(&mut conn)
-                .then(|| std::fs::File::open(shm).ok())
+                .then(|| std::fs::File::open(shm).ok().map(WalIndexFile::new))
                 .flatten()
                 .filter(|shm| read_header(shm).is_some());
             (file_identity(path) == Some(file)).then_some((conn, shm, file))
@@ -333,7 +347,9 @@ mod tests {
         let watch = ChangeWatch::<u32>::open(&url, 1);
         let (_, mut w) = watch.take().expect("a watch");
         std::fs::copy(format!("{url}-shm"), dir.join("copy-shm")).expect("copy");
-        w.shm = Some(std::fs::File::open(dir.join("copy-shm")).expect("open copy"));
+        w.shm = Some(WalIndexFile::new(
+            std::fs::File::open(dir.join("copy-shm")).expect("open copy"),
+        ));
         w.kept = 7;
         std::thread::sleep(FILE_CHECK + Duration::from_millis(50));
         let first = w.version().expect("a header");
@@ -351,6 +367,40 @@ mod tests {
             .expect("write");
         assert_ne!(w.version(), Some(after));
         drop(w);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// SQLite's locks are POSIX record locks, which a process loses on a file as soon as it
+    /// closes any descriptor of that file. A watch that closed its `-shm` descriptor (giving
+    /// the header up, a replaced file, shutdown) would take this process's readers' locks with
+    /// it: another process could then checkpoint over the WAL frames they are reading.
+    #[test]
+    fn a_watch_that_lets_its_wal_index_go_leaves_sqlites_locks_in_place() {
+        let (dir, url) = temp_db("locks");
+        let mut reader = SqliteConnection::establish(&url).expect("open");
+        reader
+            .batch_execute("INSERT INTO t VALUES (1); BEGIN; SELECT * FROM t;")
+            .expect("a read transaction on a WAL with frames");
+        // What another process's checkpoint finds: "busy" (1) while a reader holds its lock.
+        let checkpoint = || {
+            let out = std::process::Command::new("sqlite3")
+                .arg(&url)
+                .arg("PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(TRUNCATE);")
+                .output()
+                .expect("the sqlite3 program (scripts/setup.sh installs it)");
+            let out = String::from_utf8_lossy(&out.stdout).into_owned();
+            out.lines().last().unwrap_or_default().to_owned()
+        };
+        assert!(checkpoint().starts_with("1|"), "{}", checkpoint());
+        let watch = ChangeWatch::<u32>::open(&url, 2);
+        watch.take().expect("a watch").1.shm = None;
+        drop(watch);
+        assert!(
+            checkpoint().starts_with("1|"),
+            "the reader's lock is gone: {}",
+            checkpoint()
+        );
+        reader.batch_execute("COMMIT").expect("end the read");
         std::fs::remove_dir_all(dir).ok();
     }
 
