@@ -8,7 +8,7 @@ use crate::state::AppState;
 use crate::{openapi, telemetry};
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::{App, HttpServer, middleware, web};
+use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 
 /// Registers each route and records it in `ROUTES`, so a test can hold the OpenAPI document
@@ -55,6 +55,17 @@ routes! {
 }
 
 /// Routes that are deliberately not in the OpenAPI document (operational).
+/// Headers every response carries.
+const FIXED_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+];
+
 pub const UNDOCUMENTED: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 /// The TLS settings of `--tls-cert`/`--tls-key`: the certificate chain and key from PEM files,
@@ -150,13 +161,8 @@ pub fn run_with(
             .app_data(spa_index.clone())
             .app_data(assets.clone())
             .app_data(KnownRoutes(ROUTES))
-            .wrap(
-                middleware::DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Referrer-Policy", "no-referrer"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Cross-Origin-Opener-Policy", "same-origin")),
-            )
+            // One layer for every response's security headers: CSP (the docs' own for the
+            // interactive docs), HSTS over https, and the fixed four.
             .wrap_fn(move |req, srv| {
                 let csp = if req.path().starts_with("/api/docs") {
                     header::HeaderValue::from_static(spa::DOCS_CSP)
@@ -166,10 +172,13 @@ pub fn run_with(
                 let fut = actix_web::dev::Service::call(srv, req);
                 async move {
                     let mut res = fut.await?;
-                    res.headers_mut()
-                        .insert(header::CONTENT_SECURITY_POLICY, csp);
+                    let headers = res.headers_mut();
+                    for (name, value) in FIXED_HEADERS {
+                        headers.insert(name, header::HeaderValue::from_static(value));
+                    }
+                    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
                     if hsts {
-                        res.headers_mut().insert(
+                        headers.insert(
                             header::STRICT_TRANSPORT_SECURITY,
                             header::HeaderValue::from_static("max-age=31536000"),
                         );
