@@ -54,7 +54,6 @@ routes! {
     get "/metrics" => ops::metrics,
 }
 
-/// Routes that are deliberately not in the OpenAPI document (operational).
 /// Headers every response carries.
 const FIXED_HEADERS: [(header::HeaderName, &str); 4] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -66,6 +65,7 @@ const FIXED_HEADERS: [(header::HeaderName, &str); 4] = [
     ),
 ];
 
+/// Routes that are deliberately not in the OpenAPI document (operational).
 pub const UNDOCUMENTED: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 /// The TLS settings of `--tls-cert`/`--tls-key`: the certificate chain and key from PEM files,

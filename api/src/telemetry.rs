@@ -129,7 +129,10 @@ fn splice_json(line: &mut String, id: &str) {
     );
     // Values are escaped, so `"spans":[` unescaped is the key itself; it comes last.
     if let Some(at) = line.rfind("\"spans\":[") {
-        line.insert_str(at + "\"spans\":[".len(), &format!("{span},"));
+        let at = at + "\"spans\":[".len();
+        // An event with an explicit parent outside any entered span gets an empty list.
+        let comma = if line[at..].starts_with(']') { "" } else { "," };
+        line.insert_str(at, &format!("{span}{comma}"));
     } else if let Some(at) = line.rfind('}') {
         line.insert_str(at, &format!(",\"spans\":[{span}]"));
     }
@@ -264,6 +267,10 @@ mod tests {
         assert_eq!(line["spans"][0]["request_id"], "abc", "outermost first");
         assert_eq!(line["spans"][1]["name"], "inner");
         assert_eq!(line["message"], "\"spans\":[");
+        let mut empty = r#"{"target":"t","spans":[]}"#.to_owned();
+        super::splice_json(&mut empty, "abc");
+        let line: serde_json::Value = serde_json::from_str(&empty).expect("still JSON");
+        assert_eq!(line["spans"][0]["request_id"], "abc");
     }
 
     #[test]

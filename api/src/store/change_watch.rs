@@ -96,14 +96,34 @@ const WAL_INDEX_VERSION: u32 = 3_007_000;
 /// POSIX record locks, which a process loses on a file the moment it closes *any* descriptor of
 /// that file: closing this one would drop the locks of every SQLite connection in the server
 /// (another process could then checkpoint over WAL frames a reader here is reading; SQLite's
-/// "how to corrupt" page, §2.2.1). A watch that lets it go leaks the descriptor instead; that
-/// happens only when the header is given up or the database file was replaced.
-struct WalIndexFile(std::mem::ManuallyDrop<std::fs::File>);
+/// "how to corrupt" page, §2.2.1). So each `-shm` file is opened once per process and kept
+/// open for good (see `open_wal_index`), shared by every watch on it.
+struct WalIndexFile(std::sync::Arc<std::fs::File>);
 
-impl WalIndexFile {
-    fn new(file: std::fs::File) -> Self {
-        Self(std::mem::ManuallyDrop::new(file))
+/// The `-shm` file at `path`: the one descriptor this process holds on it, opened now if there
+/// is none yet.
+fn open_wal_index(path: &std::path::Path) -> Option<WalIndexFile> {
+    use std::collections::HashMap;
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::{Arc, LazyLock};
+    static OPEN: LazyLock<Mutex<HashMap<FileIdentity, Arc<std::fs::File>>>> =
+        LazyLock::new(Mutex::default);
+    let mut open = OPEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let on_path = std::fs::metadata(path).ok()?;
+    if let Some(file) = open.get(&(on_path.dev(), on_path.ino())) {
+        return Some(WalIndexFile(file.clone()));
     }
+    let file = Arc::new(std::fs::File::open(path).ok()?);
+    // Keyed by what was opened (the path may have been replaced since it was looked at); an
+    // earlier entry for that file stays as well, never closed.
+    let opened = file.metadata().ok().map(|m| (m.dev(), m.ino()));
+    let key = opened.unwrap_or((on_path.dev(), on_path.ino()));
+    if let Some(earlier) = open.insert(key, file.clone()) {
+        std::mem::forget(earlier);
+    }
+    Some(WalIndexFile(file))
 }
 
 /// The header, if both copies agree and it is initialised.
@@ -179,7 +199,7 @@ fn open_one(path: &str) -> Option<(SqliteConnection, Option<WalIndexFile>, FileI
             let mut shm = std::fs::canonicalize(path).ok()?.into_os_string();
             shm.push("-shm");
             let shm = wal_mode(&mut conn)
-                .then(|| std::fs::File::open(shm).ok().map(WalIndexFile::new))
+                .then(|| open_wal_index(std::path::Path::new(&shm)))
                 .flatten()
                 .filter(|shm| read_header(shm).is_some());
             (file_identity(path) == Some(file)).then_some((conn, shm, file))
@@ -347,9 +367,7 @@ mod tests {
         let watch = ChangeWatch::<u32>::open(&url, 1);
         let (_, mut w) = watch.take().expect("a watch");
         std::fs::copy(format!("{url}-shm"), dir.join("copy-shm")).expect("copy");
-        w.shm = Some(WalIndexFile::new(
-            std::fs::File::open(dir.join("copy-shm")).expect("open copy"),
-        ));
+        w.shm = Some(open_wal_index(&dir.join("copy-shm")).expect("open copy"));
         w.kept = 7;
         std::thread::sleep(FILE_CHECK + Duration::from_millis(50));
         let first = w.version().expect("a header");
