@@ -478,8 +478,8 @@ pub async fn flush_last_uses(state: &AppState) -> Result<(), StoreError> {
     state
         .db(move |c| {
             crate::store::write_tx(c, |c| {
-                for ((id, slot), (hash, at)) in &pending {
-                    client_store::touch_last_used(c, id, *slot, hash, *at)?;
+                for ((id, _), (hash, at)) in &pending {
+                    client_store::touch_last_used(c, id, hash, *at)?;
                 }
                 Ok(())
             })

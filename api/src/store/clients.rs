@@ -10,8 +10,7 @@ use diesel::prelude::*;
 use vitesse_domain::{
     AddressList, AuthMethod, ClientId, ClientKeys, ClientListing, ClientName, Description, Field,
     FieldError, FieldErrors, IdentityClient, JwkSet, JwksUrl, PreviousSecret, QuotaMode, RoleSet,
-    SecretHash, SecretSlot, SecretState, SortKey, StoredSecret, TokenDuration, TokenQuota,
-    UsageFilter,
+    SecretHash, SecretState, SortKey, StoredSecret, TokenDuration, TokenQuota, UsageFilter,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -705,43 +704,41 @@ pub fn remove(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Records a token issued with the secret `hash` in `slot`: the client's and that secret's last
-/// use, in one write, at most once a minute per secret (the client's own last use is never
-/// older than its secrets'). The hash condition keeps a use from landing on a secret that
-/// replaced it in between; the time condition makes racing instances harmless.
+/// Records a token issued with the secret stored as `hash`: the client's and that secret's last
+/// use, at most once a minute per secret (the client's own last use is never older than its
+/// secrets'). The secret is found by its hash wherever it is now — a use noted just before the
+/// secret was changed is written after, to the previous secret — and never lands on a secret
+/// that replaced it; the time condition makes racing instances harmless.
 pub fn touch_last_used(
     conn: &mut AnyConnection,
     id: &str,
-    slot: SecretSlot,
     hash: &str,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
     use identity_clients::dsl as c;
     let a_minute_ago = at - chrono::Duration::minutes(1);
     let this_client = identity_clients::table.filter(c::id.eq(id));
-    match slot {
-        SecretSlot::Current => diesel::update(
-            this_client.filter(c::secret_hash.eq(hash)).filter(
-                c::secret_last_used_at
-                    .is_null()
-                    .or(c::secret_last_used_at.lt(a_minute_ago)),
-            ),
-        )
-        .set((c::last_used_at.eq(at), c::secret_last_used_at.eq(at)))
-        .execute(conn)?,
-        SecretSlot::Previous => diesel::update(
-            this_client.filter(c::previous_secret_hash.eq(hash)).filter(
-                c::previous_secret_last_used_at
-                    .is_null()
-                    .or(c::previous_secret_last_used_at.lt(a_minute_ago)),
-            ),
-        )
-        .set((
-            c::last_used_at.eq(at),
-            c::previous_secret_last_used_at.eq(at),
-        ))
-        .execute(conn)?,
-    };
+    diesel::update(
+        this_client.filter(c::secret_hash.eq(hash)).filter(
+            c::secret_last_used_at
+                .is_null()
+                .or(c::secret_last_used_at.lt(a_minute_ago)),
+        ),
+    )
+    .set((c::last_used_at.eq(at), c::secret_last_used_at.eq(at)))
+    .execute(conn)?;
+    diesel::update(
+        this_client.filter(c::previous_secret_hash.eq(hash)).filter(
+            c::previous_secret_last_used_at
+                .is_null()
+                .or(c::previous_secret_last_used_at.lt(a_minute_ago)),
+        ),
+    )
+    .set((
+        c::last_used_at.eq(at),
+        c::previous_secret_last_used_at.eq(at),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

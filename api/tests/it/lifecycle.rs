@@ -11,6 +11,7 @@ use vitesse_api::store::schema::identity_clients::dsl as c;
 on_both_backends!(
     a_secret_expiry_is_set_when_it_is_made_and_an_expired_secret_is_refused,
     last_use_is_kept_per_secret_and_the_previous_secret_can_be_ended_now,
+    a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret,
     the_list_filters_clients_that_need_attention,
 );
 
@@ -247,6 +248,32 @@ async fn last_use_is_kept_per_secret_and_the_previous_secret_can_be_ended_now(b:
         actions,
         ["previous_secret_ended", "secret_changed", "created"]
     );
+}
+
+/// Last uses are written a second at a time, off the token's path: a secret changed within that
+/// second keeps the use, now as the previous secret's.
+async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    let (created, _) = create_client_as(&app, &admin, "shop-backend").await;
+    let res = app
+        .token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = admin
+        .post(app.url(&format!("{}/secret", path_of(&created))))
+        .json(&json!({"generate_secret": true, "previous_secret_grace_minutes": 1440}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let seen = settled(&app, &admin, &created, |c| {
+        c["secrets"][1]["last_used_at"].is_string()
+    })
+    .await;
+    assert_eq!(seen["secrets"][1]["slot"], "previous");
+    assert_eq!(seen["secrets"][0]["last_used_at"], Value::Null, "{seen}");
+    assert!(seen["last_used_at"].is_string());
 }
 
 async fn the_list_filters_clients_that_need_attention(b: Backend) {
