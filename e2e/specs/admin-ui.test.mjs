@@ -456,6 +456,12 @@ test('each secret shows how it was made, its dates and last use; the previous on
     method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'lifecycle-client', client_secret: s }),
   });
   assert.equal((await token(typed)).status, 200);
+  // Last uses are written a second at a time, off the token's path: wait for this one.
+  for (let i = 0; i < 50; i++) {
+    const now = await (await fetch(`${server.base}/api/v1/identity-clients/${made.id}`, { headers })).json();
+    if (now.secrets[0].last_used_at) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   const page = await newPage();
   await signIn(page, admin, `/administration/identity-clients/${made.id}`);
