@@ -116,7 +116,7 @@ impl Reader {
 
 /// The rows of `ids` by client ID, each decoded on its own: a row that fails to decode fails
 /// only the requests for it. If the one query fails (other than the database being out of
-/// reach), each ID is read alone, so that no request's ID can fail the others'.
+/// reach), each ID is read alone, and one whose read fails fails only its own requests.
 fn read_rows(
     pool: &Pool,
     ids: &[String],
@@ -130,10 +130,15 @@ fn read_rows(
         Err(_) if ids.len() > 1 => {
             let mut found = Vec::new();
             for id in ids {
-                found.extend(clients::find_by_client_ids(
-                    &mut conn,
-                    std::slice::from_ref(id),
-                )?);
+                match clients::find_by_client_ids(&mut conn, std::slice::from_ref(id)) {
+                    Ok(rows) => found.extend(rows),
+                    Err(StoreError::Unavailable(m)) => {
+                        conn.mark_lost();
+                        return Err(StoreError::Unavailable(m));
+                    }
+                    // An ID whose own read fails fails only its own requests.
+                    Err(e) => found.push((id.clone(), Err(e))),
+                }
             }
             found
         }
@@ -165,5 +170,38 @@ impl Drop for Reader {
             // Those waiting get an error (their senders drop) rather than wait for ever.
             gather.waiting.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+
+    /// PostgreSQL refuses a NUL byte in the gathered `ANY` query, failing it for every ID in
+    /// it; read again one by one, only that ID fails. (Client IDs are checked before any lookup
+    /// now, so this guards what else might fail one ID's read.)
+    #[test]
+    fn an_id_whose_own_read_fails_fails_only_its_own_requests() {
+        const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+        let name = format!("vitesse_row_reads_{}", std::process::id());
+        let mut admin = PgConnection::establish(ADMIN).expect("PostgreSQL on 127.0.0.1:5432");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .expect("create a database");
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let read = {
+            let pool = crate::store::connect(&url, 1).expect("connect");
+            crate::store::migrate(&mut pool.get().expect("a connection")).expect("migrate");
+            super::read_rows(&pool, &["no-such-client".into(), "bad\0id".into()])
+        };
+        diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .ok();
+        let rows = read.expect("the other IDs are read");
+        assert!(
+            rows.get("no-such-client").is_none(),
+            "not found, not failed"
+        );
+        assert!(matches!(rows.get("bad\0id"), Some(Err(_))), "{rows:?}");
     }
 }
