@@ -199,7 +199,7 @@ mod tests {
             .ok();
         let rows = read.expect("the other IDs are read");
         assert!(
-            rows.get("no-such-client").is_none(),
+            !rows.contains_key("no-such-client"),
             "not found, not failed"
         );
         assert!(matches!(rows.get("bad\0id"), Some(Err(_))), "{rows:?}");
