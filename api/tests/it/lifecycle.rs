@@ -27,6 +27,20 @@ async fn get_client(app: &TestApp, admin: &reqwest::Client, c: &Value) -> Value 
     json(admin.get(app.url(&path_of(c))).send().await.unwrap()).await
 }
 
+/// Changes `c`'s secret to a generated one; the typed one keeps working for a day.
+async fn generate_new_secret(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    c: &Value,
+) -> reqwest::Response {
+    admin
+        .post(app.url(&format!("{}/secret", path_of(c))))
+        .json(&json!({"generate_secret": true, "previous_secret_grace_minutes": 1440}))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Waits for the last-use write, which runs off the token response's path.
 async fn settled(
     app: &TestApp,
@@ -173,12 +187,7 @@ async fn last_use_is_kept_per_secret_and_the_previous_secret_can_be_ended_now(b:
     let (created, _) = create_client_as(&app, &admin, "shop-backend").await;
     assert_eq!(created["secrets"][0]["last_used_at"], Value::Null);
 
-    let res = admin
-        .post(app.url(&format!("{}/secret", path_of(&created))))
-        .json(&json!({"generate_secret": true, "previous_secret_grace_minutes": 1440}))
-        .send()
-        .await
-        .unwrap();
+    let res = generate_new_secret(&app, &admin, &created).await;
     let rotated = json(res).await;
     let generated = rotated["client_secret"].as_str().unwrap().to_owned();
     let secrets = rotated["secrets"].as_array().unwrap();
@@ -260,12 +269,7 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
         .token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = admin
-        .post(app.url(&format!("{}/secret", path_of(&created))))
-        .json(&json!({"generate_secret": true, "previous_secret_grace_minutes": 1440}))
-        .send()
-        .await
-        .unwrap();
+    let res = generate_new_secret(&app, &admin, &created).await;
     assert_eq!(res.status(), StatusCode::OK);
     let seen = settled(&app, &admin, &created, |c| {
         c["secrets"][1]["last_used_at"].is_string()
