@@ -22,7 +22,7 @@ pub struct AppState {
     /// Bcrypt verifications per source address: a few at a time, a few more waiting.
     pub address_gates: Gates,
     pub metrics: crate::metrics::Metrics,
-    /// Last uses waiting to be written, per client and secret: `(stored hash, when)`. Written
+    /// Last uses waiting to be written: when, per client and secret (its stored hash). Written
     /// together once a second (see `service::tokens::flush_last_uses`), so a burst of first
     /// tokens costs one write, not one each.
     pub last_uses: Mutex<LastUses>,
@@ -39,10 +39,7 @@ pub struct AppState {
     keys: RwLock<Arc<KeyRing>>,
 }
 
-pub type LastUses = std::collections::HashMap<
-    (String, vitesse_domain::SecretSlot),
-    (String, chrono::NaiveDateTime),
->;
+pub type LastUses = std::collections::HashMap<(String, String), chrono::NaiveDateTime>;
 
 impl AppState {
     /// Connects, migrates and loads the signing keys (creating one in the configured algorithm

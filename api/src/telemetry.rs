@@ -85,19 +85,17 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        if CURRENT_REQUEST.try_with(|_| ()).is_err() {
+        let Ok(id) = CURRENT_REQUEST.try_with(String::clone) else {
             return self.inner.format_event(ctx, writer, event);
-        }
+        };
         let mut line = String::new();
         self.inner
             .format_event(ctx, Writer::new(&mut line), event)?;
-        let _ = CURRENT_REQUEST.try_with(|id| {
-            if self.json {
-                splice_json(&mut line, id);
-            } else {
-                splice_text(&mut line, id, event.metadata().level());
-            }
-        });
+        if self.json {
+            splice_json(&mut line, &id);
+        } else {
+            splice_text(&mut line, &id, event.metadata().level());
+        }
         writer.write_str(&line)
     }
 }

@@ -459,8 +459,8 @@ fn record_last_use(state: &AppState, authenticated: &Authenticated) {
     };
     let mut pending = state.last_uses.lock().unwrap_or_else(|e| e.into_inner());
     pending.insert(
-        (client.id.clone(), slot),
-        (secret.hash.as_str().to_owned(), at.naive_utc()),
+        (client.id.clone(), secret.hash.as_str().to_owned()),
+        at.naive_utc(),
     );
 }
 
@@ -478,7 +478,7 @@ pub async fn flush_last_uses(state: &AppState) -> Result<(), StoreError> {
     state
         .db(move |c| {
             crate::store::write_tx(c, |c| {
-                for ((id, _), (hash, at)) in &pending {
+                for ((id, hash), at) in &pending {
                     client_store::touch_last_used(c, id, hash, *at)?;
                 }
                 Ok(())

@@ -278,6 +278,26 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
     assert_eq!(seen["secrets"][1]["slot"], "previous");
     assert_eq!(seen["secrets"][0]["last_used_at"], Value::Null, "{seen}");
     assert!(seen["last_used_at"].is_string());
+
+    // The same again with the new secret used within the same second: both uses are kept.
+    let (other, _) = create_client_as(&app, &admin, "shop-frontend").await;
+    let res = app
+        .token(&GRANT, Some(("shop-frontend", "correct-horse-battery")))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = generate_new_secret(&app, &admin, &other).await;
+    let new_secret = json(res).await["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .token(&GRANT, Some(("shop-frontend", &new_secret)))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    settled(&app, &admin, &other, |c| {
+        c["secrets"][0]["last_used_at"].is_string() && c["secrets"][1]["last_used_at"].is_string()
+    })
+    .await;
 }
 
 async fn the_list_filters_clients_that_need_attention(b: Backend) {
