@@ -725,19 +725,31 @@ pub fn touch_last_used(
                 .or(c::secret_last_used_at.lt(a_minute_ago)),
         ),
     )
-    .set((c::last_used_at.eq(at), c::secret_last_used_at.eq(at)))
+    .set(c::secret_last_used_at.eq(at))
     .execute(conn)?;
     diesel::update(
         this_client.filter(c::previous_secret_hash.eq(hash)).filter(
             c::previous_secret_last_used_at
                 .is_null()
-                .or(c::previous_secret_last_used_at.lt(a_minute_ago)),
+                .or(c::previous_secret_last_used_at.lt(a_minute_ago))
+                // Its first use since it was replaced (see `SecretState::use_is_stale`).
+                .or(c::previous_secret_last_used_at
+                    .lt(c::secret_created_at)
+                    .assume_not_null()),
         ),
     )
-    .set((
-        c::last_used_at.eq(at),
-        c::previous_secret_last_used_at.eq(at),
-    ))
+    .set(c::previous_secret_last_used_at.eq(at))
+    .execute(conn)?;
+    // The client's own, even when the secret is gone by now (ended within the second).
+    diesel::update(
+        this_client.filter(
+            c::last_used_at
+                .is_null()
+                .or(c::last_used_at.lt(at))
+                .assume_not_null(),
+        ),
+    )
+    .set(c::last_used_at.eq(at))
     .execute(conn)?;
     Ok(())
 }

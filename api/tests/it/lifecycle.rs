@@ -278,6 +278,22 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
     assert_eq!(seen["secrets"][1]["slot"], "previous");
     assert_eq!(seen["secrets"][0]["last_used_at"], Value::Null, "{seen}");
     assert!(seen["last_used_at"].is_string());
+    // Used again after the change, within the minute: that use is recorded, so the previous
+    // secret does not look unused since the change.
+    let res = app
+        .token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let changed_at = seen["secrets"][0]["created_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    settled(&app, &admin, &created, |c| {
+        c["secrets"][1]["last_used_at"]
+            .as_str()
+            .is_some_and(|t| t >= changed_at.as_str())
+    })
+    .await;
 
     // The same again with the new secret used within the same second: both uses are kept.
     let (other, _) = create_client_as(&app, &admin, "shop-frontend").await;
@@ -298,6 +314,22 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
         c["secrets"][0]["last_used_at"].is_string() && c["secrets"][1]["last_used_at"].is_string()
     })
     .await;
+
+    // A secret ended within the second its use waits to be written: the client's own last
+    // use is still kept.
+    let (ended, _) = create_client_as(&app, &admin, "shop-worker").await;
+    let res = app
+        .token(&GRANT, Some(("shop-worker", "correct-horse-battery")))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = admin
+        .post(app.url(&format!("{}/secret", path_of(&ended))))
+        .json(&json!({"generate_secret": true, "previous_secret_grace_minutes": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    settled(&app, &admin, &ended, |c| c["last_used_at"].is_string()).await;
 }
 
 async fn the_list_filters_clients_that_need_attention(b: Backend) {

@@ -172,11 +172,14 @@ impl SecretState {
     }
 
     /// "Last used" is written at most once a minute per secret: whether a use at `now` of the
-    /// secret in `slot` needs recording.
+    /// secret in `slot` needs recording. The first use of the previous secret after it was
+    /// replaced always does: "still used since the change?" is what its last use answers.
     pub fn use_is_stale(&self, slot: SecretSlot, now: DateTime<Utc>) -> bool {
+        let replaced_at = (slot == SecretSlot::Previous).then_some(self.current.created_at);
         self.get(slot).is_some_and(|s| {
-            s.last_used_at
-                .is_none_or(|t| now - t >= Duration::minutes(1))
+            s.last_used_at.is_none_or(|t| {
+                now - t >= Duration::minutes(1) || replaced_at.is_some_and(|r| t < r)
+            })
         })
     }
 
@@ -322,6 +325,11 @@ mod tests {
         assert!(!s.use_is_stale(SecretSlot::Current, at(59)));
         assert!(s.use_is_stale(SecretSlot::Current, at(60)));
         assert!(s.use_is_stale(SecretSlot::Previous, at(1)));
+        // Used just before the change: its next use, after it, is recorded at once.
+        let mut changed = SecretState::new(secret("h1", 0, None));
+        changed.current.last_used_at = Some(at(100));
+        changed.replace(secret("h2", 110, None), Some(Duration::days(1)), at(110));
+        assert!(changed.use_is_stale(SecretSlot::Previous, at(115)));
         let wire = s.to_wire(at(1));
         assert_eq!(wire[0].last_used_at, Some(at(0)));
         assert_eq!(wire[1].last_used_at, None);
