@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where a warm token's CPU goes, on SQLite, repeatably. Two modes:
+# Where a warm token's CPU goes, on SQLite (or PostgreSQL), repeatably. Two modes:
 #   bench/profile.sh callgrind [BIN]  user-space instructions per warm token request: the server
 #       under valgrind --tool=callgrind, instrumentation switched on for exactly N requests
 #       (PROFILE_REQUESTS, 2000) after as many unmeasured ones. Repeatable to ~0.1 % between
@@ -11,6 +11,7 @@
 #       as µs of server CPU per token. Kernel time included; as noisy as the machine.
 # Both use 200 clients with typed secrets, each verified once before (the remembered path, as
 # the warm column of `just bench`); bcrypt cost 4, which the warm path never uses.
+# PROFILE_BACKEND=postgres profiles on a fresh PostgreSQL database instead of SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?callgrind or perf}
@@ -20,9 +21,17 @@ N=${PROFILE_REQUESTS:-2000}
 SECONDS_RUN=${PROFILE_SECONDS:-6}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+db_url=$work/vitesse.sqlite3
+if [ "${PROFILE_BACKEND:-sqlite}" = postgres ]; then
+  scripts/ensure-postgres.sh
+  pgdb="vitesse_profile_$$"
+  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pgdb" postgres
+  db_url="postgres://postgres@127.0.0.1:5432/$pgdb"
+  trap 'kill $(jobs -p) 2>/dev/null || true; wait; rm -rf "$work"; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" postgres' EXIT
+fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-export DATABASE_URL=$work/vitesse.sqlite3 VITESSE_DATA_DIR=$work VITESSE_BCRYPT_COST=4
+export DATABASE_URL=$db_url VITESSE_DATA_DIR=$work VITESSE_BCRYPT_COST=4
 
 wrapper=()
 [ "$mode" = callgrind ] && wrapper=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$work/callgrind.out")

@@ -164,13 +164,21 @@ fn hex_id(start: u64, n: u64) -> String {
     id
 }
 
-/// The caller's request id if it is sane (1–64 visible ASCII characters), else a new one.
+/// The caller's request id if it is sane, else a new one. Sane: 1–64 characters, letters,
+/// digits and `-_.:;/+=@` (UUIDs, hex, base64, trace headers). Braces, quotes and backslashes
+/// are kept out so a caller's id cannot pose as a second span in a text log line
+/// (`a}:request{request_id=b`).
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(|v| v.as_bytes())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.iter().all(|&b| is_request_id_byte(b)))
+        .and_then(|v| std::str::from_utf8(v).ok())
         .map_or_else(new_request_id, str::to_owned)
+}
+
+fn is_request_id_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.:;/+=@".contains(&b)
 }
 
 /// Middleware (outermost): gives the request its id (echoed in `X-Request-Id`), runs it with

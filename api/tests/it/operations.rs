@@ -86,6 +86,18 @@ async fn metrics_count_tokens_by_outcome_and_requests_carry_ids() {
         .await
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-123");
+    // An id that would read as a second span in a text log line is replaced, not echoed.
+    let res = reqwest::Client::new()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "a}:request{request_id=b")
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "a new id for a hostile one, got {id}"
+    );
     let res = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(
         res.headers()["x-request-id"].len(),
