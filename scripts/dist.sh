@@ -34,7 +34,7 @@ stage="$out/$name"
 rm -rf "$stage" && mkdir -p "$stage/docs" "$stage/deploy"
 cp "$bin" README.md LICENSE "$stage/"
 cp docs/*.md "$stage/docs/"
-cp -r docs/examples "$stage/docs/"
+cp -r docs/examples docs/screenshots "$stage/docs/"
 cp deploy/* "$stage/deploy/"
 tar -czf "$tarball" -C "$out" "$name"
 (cd "$out" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256")
