@@ -171,9 +171,8 @@ fn hex_id(start: u64, n: u64) -> String {
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
-        .map(|v| v.as_bytes())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.iter().all(|&b| is_request_id_byte(b)))
-        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(is_request_id_byte))
         .map_or_else(new_request_id, str::to_owned)
 }
 

@@ -23,6 +23,12 @@ fn days_ago(days: i64) -> chrono::NaiveDateTime {
     (Utc::now() - Duration::days(days)).naive_utc()
 }
 
+/// Asks for a token with these credentials and expects one.
+async fn token_issued(app: &TestApp, client_id: &str, secret: &str) {
+    let res = app.token(&GRANT, Some((client_id, secret))).await;
+    assert_eq!(res.status(), StatusCode::OK, "a token for {client_id}");
+}
+
 async fn get_client(app: &TestApp, admin: &reqwest::Client, c: &Value) -> Value {
     json(admin.get(app.url(&path_of(c))).send().await.unwrap()).await
 }
@@ -202,10 +208,7 @@ async fn last_use_is_kept_per_secret_and_the_previous_secret_can_be_ended_now(b:
     );
 
     // The previous secret is used: only its last use moves.
-    let res = app
-        .token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    token_issued(&app, "shop-backend", "correct-horse-battery").await;
     let seen = settled(&app, &admin, &created, |c| {
         c["secrets"][1]["last_used_at"].is_string()
     })
@@ -217,8 +220,7 @@ async fn last_use_is_kept_per_secret_and_the_previous_secret_can_be_ended_now(b:
     );
 
     // Then the current one: its own last use, the previous one's kept.
-    let res = app.token(&GRANT, Some(("shop-backend", &generated))).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    token_issued(&app, "shop-backend", &generated).await;
     let seen = settled(&app, &admin, &created, |c| {
         c["secrets"][0]["last_used_at"].is_string()
     })
@@ -265,10 +267,7 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
     let (created, _) = create_client_as(&app, &admin, "shop-backend").await;
-    let res = app
-        .token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    token_issued(&app, "shop-backend", "correct-horse-battery").await;
     let res = generate_new_secret(&app, &admin, &created).await;
     assert_eq!(res.status(), StatusCode::OK);
     let seen = settled(&app, &admin, &created, |c| {
@@ -280,10 +279,7 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
     assert!(seen["last_used_at"].is_string());
     // Used again after the change, within the minute: that use is recorded, so the previous
     // secret does not look unused since the change.
-    let res = app
-        .token(&GRANT, Some(("shop-backend", "correct-horse-battery")))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    token_issued(&app, "shop-backend", "correct-horse-battery").await;
     let changed_at = seen["secrets"][0]["created_at"]
         .as_str()
         .unwrap()
@@ -297,19 +293,13 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
 
     // The same again with the new secret used within the same second: both uses are kept.
     let (other, _) = create_client_as(&app, &admin, "shop-frontend").await;
-    let res = app
-        .token(&GRANT, Some(("shop-frontend", "correct-horse-battery")))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    token_issued(&app, "shop-frontend", "correct-horse-battery").await;
     let res = generate_new_secret(&app, &admin, &other).await;
     let new_secret = json(res).await["client_secret"]
         .as_str()
         .unwrap()
         .to_owned();
-    let res = app
-        .token(&GRANT, Some(("shop-frontend", &new_secret)))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    token_issued(&app, "shop-frontend", &new_secret).await;
     settled(&app, &admin, &other, |c| {
         c["secrets"][0]["last_used_at"].is_string() && c["secrets"][1]["last_used_at"].is_string()
     })
@@ -318,10 +308,7 @@ async fn a_use_just_before_the_secret_changes_is_kept_by_the_previous_secret(b: 
     // A secret ended within the second its use waits to be written: the client's own last
     // use is still kept.
     let (ended, _) = create_client_as(&app, &admin, "shop-worker").await;
-    let res = app
-        .token(&GRANT, Some(("shop-worker", "correct-horse-battery")))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    token_issued(&app, "shop-worker", "correct-horse-battery").await;
     let res = admin
         .post(app.url(&format!("{}/secret", path_of(&ended))))
         .json(&json!({"generate_secret": true, "previous_secret_grace_minutes": 0}))

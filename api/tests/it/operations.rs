@@ -79,21 +79,19 @@ async fn metrics_count_tokens_by_outcome_and_requests_carry_ids() {
         .collect();
     assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
     assert_eq!(buckets.last(), Some(&3));
-    let res = reqwest::Client::new()
-        .get(app.url("/healthz"))
-        .header("x-request-id", "trace-123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.headers()["x-request-id"], "trace-123");
+    // The id a response carries when the request sent `sent`.
+    let answered_id = async |sent: &str| {
+        let res = reqwest::Client::new()
+            .get(app.url("/healthz"))
+            .header("x-request-id", sent)
+            .send()
+            .await
+            .unwrap();
+        res.headers()["x-request-id"].to_str().unwrap().to_owned()
+    };
+    assert_eq!(answered_id("trace-123").await, "trace-123");
     // An id that would read as a second span in a text log line is replaced, not echoed.
-    let res = reqwest::Client::new()
-        .get(app.url("/healthz"))
-        .header("x-request-id", "a}:request{request_id=b")
-        .send()
-        .await
-        .unwrap();
-    let id = res.headers()["x-request-id"].to_str().unwrap();
+    let id = answered_id("a}:request{request_id=b").await;
     assert!(
         id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
         "a new id for a hostile one, got {id}"
