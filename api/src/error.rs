@@ -32,6 +32,8 @@ pub enum ApiError {
     Throttled(u64),
     /// The database cannot be reached right now.
     Unavailable(Cause),
+    /// Too many password verifications are waiting (the bcrypt queue is full).
+    Busy,
     Internal(Cause),
 }
 
@@ -68,7 +70,7 @@ impl ApiError {
             ApiError::Conflict(_) => 409,
             ApiError::PreconditionFailed => 412,
             ApiError::Throttled(_) => 429,
-            ApiError::Unavailable(_) => 503,
+            ApiError::Unavailable(_) | ApiError::Busy => 503,
             ApiError::Internal(_) => 500,
         }
     }
@@ -78,6 +80,7 @@ impl ApiError {
         match self {
             ApiError::Throttled(secs) => Some(*secs),
             ApiError::Unavailable(_) => Some(5),
+            ApiError::Busy => Some(1),
             _ => None,
         }
     }
@@ -144,6 +147,12 @@ impl ApiError {
                 pt::UNAVAILABLE,
                 "Temporarily unavailable",
                 Some("The service cannot reach its database; try again shortly.".into()),
+                vec![],
+            ),
+            ApiError::Busy => (
+                pt::UNAVAILABLE,
+                "Temporarily unavailable",
+                Some("Too many sign-ins are being checked; try again shortly.".into()),
                 vec![],
             ),
             ApiError::Internal(_) => (pt::INTERNAL, "Internal error", None, vec![]),

@@ -55,7 +55,7 @@ impl AppState {
         Ok(Self {
             sign_in_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
             token_throttle: Throttle::new(20, std::time::Duration::from_secs(5 * 60)),
-            address_throttle: Throttle::new(100, std::time::Duration::from_secs(5 * 60)),
+            address_throttle: Throttle::budget(100, std::time::Duration::from_secs(5 * 60)),
             // One address holds at most half the bcrypt slots (at least one) and may queue
             // eight more: whoever else asks finds the other half free, or waits behind at most
             // one of a flooder's bcrypts per slot (about 0.3 s at cost 12).

@@ -56,6 +56,10 @@ struct Entry {
 pub struct Throttle {
     max_failures: u32,
     window: Duration,
+    /// A success wipes the key's failures (one caller's own credentials), or leaves them (a
+    /// budget shared by everything from one address, which the caller's own success must not
+    /// refill).
+    success_forgives: bool,
     entries: Mutex<HashMap<Key, Entry>>,
     /// When a full table was last pruned.
     crowded_pruned: Mutex<Option<Instant>>,
@@ -70,12 +74,22 @@ pub struct Attempt<'a> {
 }
 
 impl Throttle {
+    /// Failures of one pair of credentials and caller: a success forgives them.
     pub fn new(max_failures: u32, window: Duration) -> Self {
         Self {
             max_failures,
             window,
+            success_forgives: true,
             entries: Mutex::new(HashMap::new()),
             crowded_pruned: Mutex::new(None),
+        }
+    }
+
+    /// A failure budget for the window, which successes do not refill.
+    pub fn budget(max_failures: u32, window: Duration) -> Self {
+        Self {
+            success_forgives: false,
+            ..Self::new(max_failures, window)
         }
     }
 
@@ -140,7 +154,7 @@ impl Throttle {
         e.in_flight = e.in_flight.saturating_sub(1);
         if failed {
             e.failures += 1;
-        } else {
+        } else if self.success_forgives {
             e.failures = 0;
         }
         if e.failures == 0 && e.in_flight == 0 {

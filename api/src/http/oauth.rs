@@ -298,7 +298,7 @@ fn credentials(req: &HttpRequest, form: &Form) -> Result<Credentials, OAuthError
 /// Reads the form and authenticates the client that sent it.
 async fn authenticated_form(
     req: &HttpRequest,
-    state: &AppState,
+    state: &std::sync::Arc<AppState>,
     payload: web::Payload,
 ) -> Result<(std::sync::Arc<IdentityClient>, Form), OAuthError> {
     let form = Form::parse(&read_body(req, payload).await?)?;

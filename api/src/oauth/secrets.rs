@@ -141,14 +141,32 @@ impl SecretHasher {
         self.waiting.load(Ordering::Relaxed)
     }
 
+    /// A bcrypt slot, counted as waiting until it is had — or until the wait is given up (the
+    /// request was dropped): a count left behind would fill the queue for good.
     async fn slot(&self) -> OwnedSemaphorePermit {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        let permit = Arc::clone(&self.bcrypt_slots)
+        let _waiting = Waiting(&self.waiting);
+        Arc::clone(&self.bcrypt_slots)
             .acquire_owned()
             .await
-            .expect("semaphore never closed");
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        permit
+            .expect("semaphore never closed")
+    }
+
+    /// `work` on the blocking pool, holding `slot` until it ends, even if the caller stops
+    /// waiting for it: never more bcrypts at once than slots.
+    async fn in_slot<T: Send + 'static>(
+        slot: OwnedSemaphorePermit,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<(T, OwnedSemaphorePermit)> {
+        tokio::task::spawn_blocking(move || (work(), slot))
+            .await
+            .ok()
     }
 
     fn millis_since_start(&self) -> u64 {
@@ -186,10 +204,15 @@ impl SecretHasher {
     pub async fn hash(&self, secret: &str) -> Result<String, HashError> {
         let pre = prehash(&digest(secret));
         let cost = self.cost;
-        let _slot = self.slot().await;
-        tokio::task::spawn_blocking(move || bcrypt::hash(pre, cost).map_err(HashError::Bcrypt))
-            .await
-            .unwrap_or_else(|e| Err(HashError::Task(e.to_string())))
+        let slot = self.slot().await;
+        Self::in_slot(slot, move || {
+            bcrypt::hash(pre, cost).map_err(HashError::Bcrypt)
+        })
+        .await
+        .map_or_else(
+            || Err(HashError::Task("bcrypt task failed".into())),
+            |(h, _)| h,
+        )
     }
 
     /// Blocking hash for the command line.
@@ -278,12 +301,13 @@ impl SecretHasher {
             let slot = self.slot().await;
             self.runs.fetch_add(1, Ordering::Relaxed);
             let began = Instant::now();
-            let ok =
-                tokio::task::spawn_blocking(move || bcrypt::verify(pre, &target).unwrap_or(false))
-                    .await
-                    .unwrap_or(false);
-            self.release(slot, began.elapsed());
-            ok
+            match Self::in_slot(slot, move || bcrypt::verify(pre, &target).unwrap_or(false)).await {
+                Some((ok, slot)) => {
+                    self.release(slot, began.elapsed());
+                    ok
+                }
+                None => false,
+            }
         };
         let ok = ok && stored.is_some();
         if let (true, Ok(mut m), Some(stored)) = (ok && remember, self.remembered.lock(), stored) {
@@ -322,6 +346,48 @@ pub struct Busy;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A verification given up while it waits for a slot (its request was dropped) leaves the
+    /// queue: counted as waiting for good, such requests filled the queue and every later
+    /// verification was refused until a restart.
+    #[tokio::test]
+    async fn a_verification_given_up_while_waiting_leaves_the_queue() {
+        let h = SecretHasher::new(4);
+        let all_slots = Arc::clone(&h.bcrypt_slots)
+            .acquire_many_owned(h.slot_count as u32)
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let waited =
+                tokio::time::timeout(Duration::from_millis(20), h.verify("guess", None, false))
+                    .await;
+            assert!(waited.is_err(), "it waits while every slot is taken");
+        }
+        assert_eq!(h.waiting(), 0);
+        drop(all_slots);
+        assert_eq!(h.verify("guess", None, false).await, Ok(false));
+    }
+
+    /// A verification given up while its bcrypt runs keeps its slot until the bcrypt ends:
+    /// callers who hang up cannot run more bcrypts at once than there are slots.
+    #[tokio::test]
+    async fn a_verification_given_up_while_bcrypt_runs_keeps_its_slot_until_it_ends() {
+        let h = SecretHasher::new(11);
+        let waited =
+            tokio::time::timeout(Duration::from_millis(20), h.verify("guess", None, false)).await;
+        assert!(waited.is_err(), "cost 11 takes longer than 20 ms");
+        assert_eq!(h.runs(), 1, "its bcrypt had begun");
+        assert_eq!(
+            h.bcrypt_slots.available_permits(),
+            h.slot_count - 1,
+            "the running bcrypt still holds its slot"
+        );
+        let all_free = Arc::clone(&h.bcrypt_slots).acquire_many_owned(h.slot_count as u32);
+        let _all = tokio::time::timeout(Duration::from_secs(10), all_free)
+            .await
+            .expect("the slot comes back when the bcrypt ends")
+            .unwrap();
+    }
 
     #[tokio::test]
     async fn long_secrets_are_significant_after_byte_72() {

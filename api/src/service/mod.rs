@@ -11,6 +11,13 @@ pub mod sessions;
 pub mod tokens;
 pub mod usage;
 
+/// Runs `work` to its end even if the request awaiting it is dropped (its caller hung up):
+/// for bcrypt work, whose throttle counts and slot places must be settled whatever the caller
+/// does. `None` only if the task could not finish (the server is stopping).
+pub async fn to_completion<T: 'static>(work: impl Future<Output = T> + 'static) -> Option<T> {
+    tokio::task::spawn_local(work).await.ok()
+}
+
 /// Now, truncated to microseconds so both backends store exactly the same instant.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     crate::store::now().and_utc()

@@ -10,6 +10,7 @@ use crate::store::now;
 use crate::throttle;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
 use vitesse_domain::wire::SignInRequest;
 
 fn hash_session_id(id: &str) -> String {
@@ -55,7 +56,7 @@ pub async fn resolve(state: &AppState, session_id: &str) -> Result<Option<Princi
 /// A new session for a right email and password: the principal, and the session id that only
 /// the browser keeps.
 pub async fn sign_in(
-    state: &AppState,
+    state: &Arc<AppState>,
     request: SignInRequest,
     address: Option<String>,
 ) -> Result<(Principal, String), ApiError> {
@@ -67,41 +68,48 @@ pub async fn sign_in(
     }
     let address = address.unwrap_or_default();
     let source = throttle::source(&address);
-    let by_address = state
-        .address_throttle
-        .begin(throttle::key(&[&source]))
-        .map_err(ApiError::Throttled)?;
-    let by_pair = state
-        .sign_in_throttle
-        .begin(throttle::key(&[&email, &source]))
-        .map_err(ApiError::Throttled)?;
-    let _turn = state
-        .address_gates
-        .enter(throttle::key(&[&source]))
-        .await
-        .map_err(|_| ApiError::Throttled(1))?;
-    let user = state
-        .db(move |c| accounts::find_user_by_email(c, &email))
-        .await?;
-    let ok = state
-        .hasher
-        .verify(
-            &password,
-            user.as_ref().map(|u| u.password_hash.as_str()),
-            false,
-        )
-        .await
-        .map_err(|_| {
-            ApiError::Unavailable(crate::error::Cause("the bcrypt queue is full".into()))
-        })?;
-    // A disabled user is refused like a wrong password, after the same work.
-    let Some(user) = user.filter(|u| ok && !u.disabled) else {
-        by_pair.failed();
-        by_address.failed();
-        return Err(ApiError::Unauthenticated);
-    };
-    by_pair.succeeded();
-    by_address.succeeded();
+    // bcrypt, counted and gated to its end even when the caller hangs up meanwhile (see
+    // `tokens::authenticate`).
+    let verifying = Arc::clone(state);
+    let user = super::to_completion(async move {
+        let state = &*verifying;
+        let by_address = state
+            .address_throttle
+            .begin(throttle::key(&[&source]))
+            .map_err(ApiError::Throttled)?;
+        let by_pair = state
+            .sign_in_throttle
+            .begin(throttle::key(&[&email, &source]))
+            .map_err(ApiError::Throttled)?;
+        let _turn = state
+            .address_gates
+            .enter(throttle::key(&[&source]))
+            .await
+            .map_err(|_| ApiError::Throttled(1))?;
+        let user = state
+            .db(move |c| accounts::find_user_by_email(c, &email))
+            .await?;
+        let ok = state
+            .hasher
+            .verify(
+                &password,
+                user.as_ref().map(|u| u.password_hash.as_str()),
+                false,
+            )
+            .await
+            .map_err(|_| ApiError::Busy)?;
+        // A disabled user is refused like a wrong password, after the same work.
+        let Some(user) = user.filter(|u| ok && !u.disabled) else {
+            by_pair.failed();
+            by_address.failed();
+            return Err(ApiError::Unauthenticated);
+        };
+        by_pair.succeeded();
+        by_address.succeeded();
+        Ok(user)
+    })
+    .await
+    .unwrap_or_else(|| Err(ApiError::internal("the sign-in was cut short")))?;
     let address = Some(address).filter(|a| !a.is_empty());
     let session_id = new_session_id()?;
     let at = now();

@@ -51,7 +51,7 @@ pub struct Authenticated {
 /// is refused before it costs bcrypt work; an address holds at most half the bcrypt slots (8
 /// more of its verifications wait, others are refused), and a full queue answers 503 at once.
 pub async fn authenticate(
-    state: &AppState,
+    state: &Arc<AppState>,
     credentials: Credentials,
     address: Option<&str>,
 ) -> Result<Authenticated, OAuthError> {
@@ -79,8 +79,6 @@ pub async fn authenticate(
     // address outside a client's allow-list neither. Either way the answer, and its cost, are
     // those of a wrong secret.
     let from: Option<std::net::IpAddr> = address.parse().ok();
-    let usable =
-        |c: &IdentityClient, feature_on: bool| c.enabled && feature_on && c.allows_address(from);
     // The presented secret's form picks the path, whatever the client: a generated secret is
     // checked by digest (instant), anything else by bcrypt. Each can only ever match a verifier
     // of its own kind, and an unknown client costs the same as a known one on either path.
@@ -104,7 +102,7 @@ pub async fn authenticate(
         .unwrap_or_default();
     // The remembered path serves usable clients only: for a disabled one the answer must cost
     // what a wrong secret costs, or a leaked secret's holder would learn it is still current.
-    let remembered = if !generated && found.as_ref().is_some_and(|(c, on)| usable(c, *on)) {
+    let remembered = if !generated && found.as_ref().is_some_and(|(c, on)| usable(c, *on, from)) {
         verifiers
             .iter()
             .find(|(_, stored)| state.hasher.remembered(&secret, stored))
@@ -123,7 +121,7 @@ pub async fn authenticate(
     // bcrypt, gate or throttle place of its own.
     if !generated
         && let Some((c, feature_on)) = &found
-        && usable(c, *feature_on)
+        && usable(c, *feature_on, from)
     {
         for (slot, stored) in &verifiers {
             if state.hasher.join_in_flight(&secret, stored).await == Some(true) {
@@ -134,20 +132,36 @@ pub async fn authenticate(
             }
         }
     }
-    let by_address = state
-        .address_throttle
-        .begin(throttle::key(&[&source]))
-        .map_err(throttled)?;
-    let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
-    let verified = if generated {
+    if generated {
+        let by_address = state
+            .address_throttle
+            .begin(throttle::key(&[&source]))
+            .map_err(throttled)?;
+        let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
         if verifiers.is_empty() {
             secrets::verify_generated(&secret, None);
         }
-        verifiers
+        let verified = verifiers
             .iter()
             .find(|(_, stored)| secrets::verify_generated(&secret, Some(stored)))
-            .map(|(slot, _)| *slot)
-    } else {
+            .map(|(slot, _)| *slot);
+        return settle(state, found, verified, from, (by_pair, by_address));
+    }
+    // bcrypt, counted and gated to its end even when the caller hangs up meanwhile: a cancelled
+    // request would otherwise leave its failure uncounted and its address's gate place free
+    // while its bcrypt still runs.
+    let verifiers: Vec<(SecretSlot, String)> = verifiers
+        .into_iter()
+        .map(|(slot, stored)| (slot, stored.to_owned()))
+        .collect();
+    let state = Arc::clone(state);
+    super::to_completion(async move {
+        let state = &*state;
+        let by_address = state
+            .address_throttle
+            .begin(throttle::key(&[&source]))
+            .map_err(throttled)?;
+        let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
         let _turn = state
             .address_gates
             .enter(throttle::key(&[&source]))
@@ -180,10 +194,33 @@ pub async fn authenticate(
                 break;
             }
         }
-        verified
-    };
+        settle(state, found, verified, from, (by_pair, by_address))
+    })
+    .await
+    .unwrap_or_else(|| {
+        Err(OAuthError::server_error(
+            "the verification task ended early",
+        ))
+    })
+}
+
+/// Whether a client may have tokens at all: enabled, its account's identity clients on, and
+/// the caller within its allow-list.
+fn usable(client: &IdentityClient, feature_on: bool, from: Option<std::net::IpAddr>) -> bool {
+    client.enabled && feature_on && client.allows_address(from)
+}
+
+/// The end of a client authentication that took a throttle attempt: counted as a success or
+/// a failure, and a known client's refusal recorded in its usage.
+fn settle(
+    state: &AppState,
+    found: Option<ClientRow>,
+    verified: Option<SecretSlot>,
+    from: Option<std::net::IpAddr>,
+    (by_pair, by_address): (throttle::Attempt<'_>, throttle::Attempt<'_>),
+) -> Result<Authenticated, OAuthError> {
     match (found, verified) {
-        (Some((client, feature_on)), Some(slot)) if usable(&client, feature_on) => {
+        (Some((client, feature_on)), Some(slot)) if usable(&client, feature_on, from) => {
             by_pair.succeeded();
             by_address.succeeded();
             Ok(Authenticated { client, slot })

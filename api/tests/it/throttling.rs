@@ -129,6 +129,8 @@ pub(crate) async fn token_from(
 on_both_backends!(
     parallel_guesses_cannot_outrun_the_count,
     one_address_has_one_failure_budget_across_client_ids,
+    guesses_whose_caller_hangs_up_still_count,
+    sign_in_guesses_whose_caller_hangs_up_still_count,
     behind_a_trusted_proxy_each_caller_is_throttled_and_audited_by_its_own_address,
     one_ipv6_64_has_one_budget_however_many_addresses_it_uses,
 );
@@ -168,7 +170,21 @@ async fn one_address_has_one_failure_budget_across_client_ids(b: Backend) {
     let app = spawn_app(b).await;
     let (admin, _) = app.signed_in_admin().await;
     create_client_as(&app, &admin, "real-client").await;
+    create_client_as(&app, &admin, "own-client").await;
     for i in 0..100 {
+        if i == 50 {
+            // A merchant's own client, verified from the guessing address halfway through:
+            // its success does not refill the address's budget.
+            let res = token_from(
+                &app,
+                "127.0.0.2",
+                None,
+                "own-client",
+                "correct-horse-battery",
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
         let res = token_from(
             &app,
             "127.0.0.2",
@@ -203,6 +219,117 @@ async fn one_address_has_one_failure_budget_across_client_ids(b: Backend) {
         StatusCode::OK,
         "another address is not locked out"
     );
+}
+
+/// Guesses cut short by their caller (a hang-up while bcrypt runs) are counted all the same:
+/// the work is done, so it counts as a failure, and the address's bcrypt queue place is given
+/// back. Before, a dropped request left its failure uncounted, so hanging up made guessing free.
+async fn guesses_whose_caller_hangs_up_still_count(b: Backend) {
+    use base64::Engine;
+    // A verification long enough to hang up in the middle of (about 0.1 s at cost 11).
+    let app = spawn_app_with(b, |c| c.bcrypt_cost = 11).await;
+    let (admin, _) = app.signed_in_admin().await;
+    create_client_as(&app, &admin, "real-client").await;
+    let before = app.state.hasher.runs();
+    for i in 0..20u64 {
+        let credentials =
+            base64::engine::general_purpose::STANDARD.encode(format!("real-client:guess-{i}"));
+        let headers = format!(
+            "Authorization: Basic {credentials}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n"
+        );
+        let body = "grant_type=client_credentials";
+        hang_up_mid_request(&app, "127.0.0.4", "/oauth2/token", &headers, body).await;
+        // Its bcrypt has begun (a later one waits its turn behind it).
+        bcrypt_runs_past(&app, before + i).await;
+    }
+    let res = token_from(
+        &app,
+        "127.0.0.4",
+        None,
+        "real-client",
+        "correct-horse-battery",
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "twenty guesses were verified, so the pair is throttled"
+    );
+    // Every place in the bcrypt queue is given back.
+    for _ in 0..400 {
+        if app.state.hasher.waiting() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.state.hasher.waiting(), 0);
+    let res = token_from(
+        &app,
+        "127.0.0.5",
+        None,
+        "real-client",
+        "correct-horse-battery",
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "another address is not locked out"
+    );
+}
+
+/// The same for sign-in: passwords guessed by callers who hang up count against the email and
+/// address.
+async fn sign_in_guesses_whose_caller_hangs_up_still_count(b: Backend) {
+    let app = spawn_app_with(b, |c| c.bcrypt_cost = 11).await;
+    let account = app.new_account(true).await;
+    let admin = app.new_user(&account, "merchant-admin").await;
+    let before = app.state.hasher.runs();
+    for i in 0..5u64 {
+        let headers = format!("Origin: {}\r\nContent-Type: application/json\r\n", app.addr);
+        let body = json!({"email": admin.email, "password": format!("guess-{i}")}).to_string();
+        hang_up_mid_request(&app, "127.0.0.1", "/api/v1/session", &headers, &body).await;
+        bcrypt_runs_past(&app, before + i).await;
+    }
+    let res = browser(&app.addr)
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"email": admin.email, "password": admin.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "five guesses were verified, so the email is throttled from this address"
+    );
+}
+
+/// A POST of `body` to `path` from `from` whose caller hangs up (a TCP reset) 25 ms after
+/// sending it, before its answer. `headers`: each line ending in CRLF.
+async fn hang_up_mid_request(app: &TestApp, from: &str, path: &str, headers: &str, body: &str) {
+    use tokio::io::AsyncWriteExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let server = app.addr.trim_start_matches("http://").parse().unwrap();
+    let mut stream = socket.connect(server).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {server}\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    stream.set_zero_linger().unwrap();
+}
+
+/// Waits (a while at most) until bcrypt has run more than `runs` times.
+async fn bcrypt_runs_past(app: &TestApp, runs: u64) {
+    for _ in 0..500 {
+        if app.state.hasher.runs() > runs {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
 
 /// Behind a trusted proxy the caller is the forwarded address: one caller's guesses do not lock
