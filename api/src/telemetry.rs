@@ -141,14 +141,30 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Paths whose every request is not worth a line (probes and scrapes).
 const QUIET_PATHS: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
-/// A request id for requests that bring none: unique within this process and, through the
-/// random start, across instances and restarts; it needs no randomness per request.
+/// A request id for requests that bring none: unique within this process (a counter) and,
+/// through the random start, across instances and restarts. The counter is scrambled so that
+/// nobody can foresee another request's id or count the requests between two of theirs; it
+/// needs no randomness per request.
 fn new_request_id() -> String {
     static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let start = START.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    hex_id(*start, n)
+    hex_id(*start, scramble(n))
+}
+
+/// A keyed permutation of 64-bit numbers: a four-round Feistel network whose round function is
+/// SipHash under a random per-process key. Distinct inputs give distinct outputs, and without
+/// the key an output tells nothing of its neighbours.
+fn scramble(n: u64) -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    static KEY: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
+    let (mut left, mut right) = ((n >> 32) as u32, n as u32);
+    for round in 0u8..4 {
+        let f = KEY.hash_one((round, right)) as u32;
+        (left, right) = (right, left ^ f);
+    }
+    (u64::from(left) << 32) | u64::from(right)
 }
 
 /// `format!("{start:016x}{n:016x}")`, by hand: the formatting machinery cost ~1.5k
@@ -174,6 +190,20 @@ fn request_id(req: &ServiceRequest) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(is_request_id_byte))
         .map_or_else(new_request_id, str::to_owned)
+}
+
+/// The path as an access line shows it: at most 256 bytes, so a caller cannot write lines of
+/// any length into the log.
+fn loggable_path(path: &str) -> String {
+    const MAX: usize = 256;
+    if path.len() <= MAX {
+        return path.to_owned();
+    }
+    let end = (0..=MAX)
+        .rev()
+        .find(|&i| path.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &path[..end])
 }
 
 fn is_request_id_byte(b: u8) -> bool {
@@ -203,7 +233,7 @@ where
     let line = access.then(|| {
         (
             req.method().to_string(),
-            req.path().to_owned(),
+            loggable_path(req.path()),
             req.peer_addr().map(|a| {
                 match req.app_data::<actix_web::web::Data<crate::state::AppState>>() {
                     Some(state) => {
@@ -276,6 +306,32 @@ mod tests {
         super::splice_json(&mut empty, "abc");
         let line: serde_json::Value = serde_json::from_str(&empty).expect("still JSON");
         assert_eq!(line["spans"][0]["request_id"], "abc");
+    }
+
+    #[test]
+    fn long_paths_are_cut_short_in_the_access_line() {
+        assert_eq!(super::loggable_path("/oauth2/token"), "/oauth2/token");
+        let long = format!("/{}", "é".repeat(5000));
+        let shown = super::loggable_path(&long);
+        assert!(shown.len() <= 256 + "…".len(), "{}", shown.len());
+        assert!(shown.ends_with('…') && long.starts_with(shown.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn generated_request_ids_are_distinct_and_do_not_count_up() {
+        let ids: std::collections::HashSet<u64> = (0..100_000).map(super::scramble).collect();
+        assert_eq!(
+            ids.len(),
+            100_000,
+            "a permutation: no two counters share an id"
+        );
+        let steps = (0..1000u64)
+            .filter(|&n| super::scramble(n + 1).wrapping_sub(super::scramble(n)) < 1 << 32)
+            .count();
+        assert!(
+            steps < 10,
+            "neighbouring ids are not near each other ({steps} of 1000)"
+        );
     }
 
     #[test]
