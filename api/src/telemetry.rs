@@ -161,7 +161,7 @@ fn scramble(n: u64) -> u64 {
     static KEY: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
     let (mut left, mut right) = ((n >> 32) as u32, n as u32);
     for round in 0u8..4 {
-        let f = KEY.hash_one((round, right)) as u32;
+        let f = KEY.hash_one(u64::from(round) << 32 | u64::from(right)) as u32;
         (left, right) = (right, left ^ f);
     }
     (u64::from(left) << 32) | u64::from(right)
