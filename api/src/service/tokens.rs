@@ -116,22 +116,6 @@ pub async fn authenticate(
         state.token_throttle.forgive(&pair);
         return Ok(Authenticated { client, slot });
     }
-    // Workers of one client asking at once (after a restart, say) share one verification: a
-    // request whose credentials are being verified right now waits for that answer, taking no
-    // bcrypt, gate or throttle place of its own.
-    if !generated
-        && let Some((c, feature_on)) = &found
-        && usable(c, *feature_on, from)
-    {
-        for (slot, stored) in &verifiers {
-            if state.hasher.join_in_flight(&secret, stored).await == Some(true) {
-                return Ok(Authenticated {
-                    client: c.clone(),
-                    slot: *slot,
-                });
-            }
-        }
-    }
     if generated {
         let by_address = state
             .address_throttle
@@ -157,6 +141,22 @@ pub async fn authenticate(
     let state = Arc::clone(state);
     super::to_completion(async move {
         let state = &*state;
+        // Workers of one client asking at once (after a restart, say) share one verification:
+        // a request whose credentials are being verified right now waits for that answer,
+        // taking no bcrypt, gate or throttle place of its own. (Here, in the task, where the
+        // verification that the others join is announced in order of arrival.)
+        if let Some((c, feature_on)) = &found
+            && usable(c, *feature_on, from)
+        {
+            for (slot, stored) in &verifiers {
+                if state.hasher.join_in_flight(&secret, stored).await == Some(true) {
+                    return Ok(Authenticated {
+                        client: c.clone(),
+                        slot: *slot,
+                    });
+                }
+            }
+        }
         let by_address = state
             .address_throttle
             .begin(throttle::key(&[&source]))
