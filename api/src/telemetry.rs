@@ -192,18 +192,17 @@ fn request_id(req: &ServiceRequest) -> String {
         .map_or_else(new_request_id, str::to_owned)
 }
 
-/// The path as an access line shows it: at most 256 bytes, so a caller cannot write lines of
-/// any length into the log.
-fn loggable_path(path: &str) -> String {
-    const MAX: usize = 256;
-    if path.len() <= MAX {
-        return path.to_owned();
+/// A caller's text (method, path) as an access line shows it: at most `max` bytes and `…`, so
+/// a caller cannot write lines of any length into the log.
+fn cut_for_log(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
     }
-    let end = (0..=MAX)
+    let end = (0..=max)
         .rev()
-        .find(|&i| path.is_char_boundary(i))
+        .find(|&i| text.is_char_boundary(i))
         .unwrap_or(0);
-    format!("{}…", &path[..end])
+    format!("{}…", &text[..end])
 }
 
 fn is_request_id_byte(b: u8) -> bool {
@@ -232,8 +231,8 @@ where
         && !QUIET_PATHS.contains(&req.path());
     let line = access.then(|| {
         (
-            req.method().to_string(),
-            loggable_path(req.path()),
+            cut_for_log(req.method().as_str(), 32),
+            cut_for_log(req.path(), 256),
             req.peer_addr().map(|a| {
                 match req.app_data::<actix_web::web::Data<crate::state::AppState>>() {
                     Some(state) => {
@@ -310,9 +309,9 @@ mod tests {
 
     #[test]
     fn long_paths_are_cut_short_in_the_access_line() {
-        assert_eq!(super::loggable_path("/oauth2/token"), "/oauth2/token");
+        assert_eq!(super::cut_for_log("/oauth2/token", 256), "/oauth2/token");
         let long = format!("/{}", "é".repeat(5000));
-        let shown = super::loggable_path(&long);
+        let shown = super::cut_for_log(&long, 256);
         assert!(shown.len() <= 256 + "…".len(), "{}", shown.len());
         assert!(shown.ends_with('…') && long.starts_with(shown.trim_end_matches('…')));
     }

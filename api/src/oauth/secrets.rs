@@ -137,6 +137,11 @@ impl SecretHasher {
         self.runs.load(Ordering::Relaxed)
     }
 
+    /// bcrypt slots in use now (running, or resting after a run).
+    pub fn busy(&self) -> usize {
+        self.slot_count - self.bcrypt_slots.available_permits()
+    }
+
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
     }
@@ -250,19 +255,22 @@ impl SecretHasher {
 
     /// Verifies `secret` against `stored` with bcrypt (remembering a success when `remember`).
     /// With `stored = None` (unknown client or user) the dummy hash is verified instead and the
-    /// answer is always false: the same work as a wrong secret. `Err(Busy)` at once when the
-    /// bcrypt queue is full: a flood is answered "try later", it does not queue without end.
+    /// answer is always false: the same work as a wrong secret. `Err(NotRun::Busy)` at once when
+    /// the bcrypt queue is full: a flood is answered "try later", it does not queue without end.
+    /// `Err(NotRun::Unwanted)` when `wanted` says, as the slot comes, that nobody waits for the
+    /// answer any more (its caller hung up while it queued): no bcrypt for nobody.
     pub async fn verify(
         &self,
         secret: &str,
         stored: Option<&str>,
         remember: bool,
-    ) -> Result<bool, Busy> {
+        wanted: &dyn Fn() -> bool,
+    ) -> Result<bool, NotRun> {
         if remember && stored.is_some_and(|s| self.remembered(secret, s)) {
             return Ok(true);
         }
         if self.waiting() >= self.queue_max {
-            return Err(Busy);
+            return Err(NotRun::Busy);
         }
         let d = digest(secret);
         // Others asking with the same credentials meanwhile wait for this answer.
@@ -271,7 +279,7 @@ impl SecretHasher {
                 let key = (stored.to_owned(), d);
                 let (tx, rx) = watch::channel(None);
                 let running = {
-                    let mut map = self.in_flight.lock().map_err(|_| Busy)?;
+                    let mut map = self.in_flight.lock().map_err(|_| NotRun::Busy)?;
                     let running = map.get(&key).cloned();
                     if running.is_none() {
                         map.insert(key.clone(), rx);
@@ -299,6 +307,10 @@ impl SecretHasher {
         let pre = prehash(&d);
         let ok = {
             let slot = self.slot().await;
+            if !wanted() {
+                // Those joining an announced verification find it abandoned and verify alone.
+                return Err(NotRun::Unwanted);
+            }
             self.runs.fetch_add(1, Ordering::Relaxed);
             let began = Instant::now();
             match Self::in_slot(slot, move || bcrypt::verify(pre, &target).unwrap_or(false)).await {
@@ -339,9 +351,14 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The bcrypt queue is full.
+/// Why a verification ran no bcrypt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Busy;
+pub enum NotRun {
+    /// The bcrypt queue is full.
+    Busy,
+    /// Nobody waits for the answer any more.
+    Unwanted,
+}
 
 #[cfg(test)]
 mod tests {
@@ -358,14 +375,38 @@ mod tests {
             .await
             .unwrap();
         for _ in 0..3 {
-            let waited =
-                tokio::time::timeout(Duration::from_millis(20), h.verify("guess", None, false))
-                    .await;
+            let waited = tokio::time::timeout(
+                Duration::from_millis(20),
+                h.verify("guess", None, false, &|| true),
+            )
+            .await;
             assert!(waited.is_err(), "it waits while every slot is taken");
         }
         assert_eq!(h.waiting(), 0);
         drop(all_slots);
-        assert_eq!(h.verify("guess", None, false).await, Ok(false));
+        assert_eq!(h.verify("guess", None, false, &|| true).await, Ok(false));
+    }
+
+    /// A verification whose caller is gone by the time its slot comes runs no bcrypt.
+    #[tokio::test]
+    async fn a_verification_nobody_waits_for_any_more_runs_no_bcrypt() {
+        let h = SecretHasher::new(4);
+        let all_slots = Arc::clone(&h.bcrypt_slots)
+            .acquire_many_owned(h.slot_count as u32)
+            .await
+            .unwrap();
+        let gone = std::sync::atomic::AtomicBool::new(false);
+        let wanted = || !gone.load(Ordering::Relaxed);
+        let queued = h.verify("guess", None, false, &wanted);
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            gone.store(true, Ordering::Relaxed);
+            drop(all_slots);
+        };
+        let (answer, ()) = tokio::join!(queued, release);
+        assert_eq!(answer, Err(NotRun::Unwanted));
+        assert_eq!(h.runs(), 0);
+        assert_eq!(h.waiting(), 0);
     }
 
     /// A verification given up while its bcrypt runs keeps its slot until the bcrypt ends:
@@ -373,8 +414,11 @@ mod tests {
     #[tokio::test]
     async fn a_verification_given_up_while_bcrypt_runs_keeps_its_slot_until_it_ends() {
         let h = SecretHasher::new(11);
-        let waited =
-            tokio::time::timeout(Duration::from_millis(20), h.verify("guess", None, false)).await;
+        let waited = tokio::time::timeout(
+            Duration::from_millis(20),
+            h.verify("guess", None, false, &|| true),
+        )
+        .await;
         assert!(waited.is_err(), "cost 11 takes longer than 20 ms");
         assert_eq!(h.runs(), 1, "its bcrypt had begun");
         assert_eq!(
@@ -395,11 +439,11 @@ mod tests {
         let a = format!("{}A", "x".repeat(90));
         let b = format!("{}B", "x".repeat(90));
         let stored = h.hash(&a).await.unwrap();
-        assert!(h.verify(&a, Some(&stored), true).await.unwrap());
-        assert!(!h.verify(&b, Some(&stored), true).await.unwrap());
+        assert!(h.verify(&a, Some(&stored), true, &|| true).await.unwrap());
+        assert!(!h.verify(&b, Some(&stored), true, &|| true).await.unwrap());
         // The remembered path must not confuse them either.
-        assert!(h.verify(&a, Some(&stored), true).await.unwrap());
-        assert!(!h.verify(&b, Some(&stored), true).await.unwrap());
+        assert!(h.verify(&a, Some(&stored), true, &|| true).await.unwrap());
+        assert!(!h.verify(&b, Some(&stored), true, &|| true).await.unwrap());
     }
 
     #[tokio::test]
@@ -407,16 +451,32 @@ mod tests {
         let h = SecretHasher::new(4);
         let free = || h.bcrypt_slots.available_permits();
         let stored = h.hash("right secret").await.unwrap();
-        assert!(!h.verify("wrong secret", Some(&stored), true).await.unwrap());
+        assert!(
+            !h.verify("wrong secret", Some(&stored), true, &|| true)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             free(),
             h.slots(),
             "no remembered traffic: the slot is free at once"
         );
 
-        assert!(h.verify("right secret", Some(&stored), true).await.unwrap()); // bcrypt, then remembered
-        assert!(h.verify("right secret", Some(&stored), true).await.unwrap()); // the remembered path
-        assert!(!h.verify("wrong secret", Some(&stored), true).await.unwrap());
+        assert!(
+            h.verify("right secret", Some(&stored), true, &|| true)
+                .await
+                .unwrap()
+        ); // bcrypt, then remembered
+        assert!(
+            h.verify("right secret", Some(&stored), true, &|| true)
+                .await
+                .unwrap()
+        ); // the remembered path
+        assert!(
+            !h.verify("wrong secret", Some(&stored), true, &|| true)
+                .await
+                .unwrap()
+        );
         assert_eq!(free(), h.slots() - 1, "the slot rests after a bcrypt");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(free(), h.slots(), "and comes back");
@@ -440,13 +500,13 @@ mod tests {
         let stored = h.hash("burst secret").await.unwrap();
         let before = h.runs();
         let answers = futures_util::future::join_all(
-            (0..16).map(|_| h.verify("burst secret", Some(&stored), true)),
+            (0..16).map(|_| h.verify("burst secret", Some(&stored), true, &|| true)),
         )
         .await;
         assert!(answers.iter().all(|a| *a == Ok(true)));
         assert_eq!(h.runs() - before, 1, "one bcrypt for sixteen requests");
         let wrong = futures_util::future::join_all(
-            (0..4).map(|_| h.verify("wrong secret", Some(&stored), true)),
+            (0..4).map(|_| h.verify("wrong secret", Some(&stored), true, &|| true)),
         )
         .await;
         assert!(wrong.iter().all(|a| *a == Ok(false)));
@@ -457,7 +517,7 @@ mod tests {
     async fn a_full_queue_refuses_at_once() {
         let mut h = SecretHasher::new(4);
         h.queue_max = 0;
-        assert_eq!(h.verify("x", None, true).await, Err(Busy));
+        assert_eq!(h.verify("x", None, true, &|| true).await, Err(NotRun::Busy));
     }
 
     #[tokio::test]
@@ -468,13 +528,25 @@ mod tests {
         for s in ["s1", "s2", "s3"] {
             hashes.push(h.hash(s).await.unwrap());
         }
-        assert!(h.verify("s1", Some(&hashes[0]), true).await.unwrap());
-        assert!(h.verify("s2", Some(&hashes[1]), true).await.unwrap());
+        assert!(
+            h.verify("s1", Some(&hashes[0]), true, &|| true)
+                .await
+                .unwrap()
+        );
+        assert!(
+            h.verify("s2", Some(&hashes[1]), true, &|| true)
+                .await
+                .unwrap()
+        );
         assert!(
             h.remembered("s1", &hashes[0]),
             "s1 is used again: s2 is now the oldest"
         );
-        assert!(h.verify("s3", Some(&hashes[2]), true).await.unwrap());
+        assert!(
+            h.verify("s3", Some(&hashes[2]), true, &|| true)
+                .await
+                .unwrap()
+        );
         assert!(h.remembered("s1", &hashes[0]));
         assert!(h.remembered("s3", &hashes[2]));
         assert!(
@@ -486,6 +558,10 @@ mod tests {
     #[tokio::test]
     async fn unknown_client_never_verifies() {
         let h = SecretHasher::new(4);
-        assert!(!h.verify("dummy secret", None, true).await.unwrap());
+        assert!(
+            !h.verify("dummy secret", None, true, &|| true)
+                .await
+                .unwrap()
+        );
     }
 }

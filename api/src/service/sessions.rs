@@ -71,7 +71,7 @@ pub async fn sign_in(
     // bcrypt, counted and gated to its end even when the caller hangs up meanwhile (see
     // `tokens::authenticate`).
     let verifying = Arc::clone(state);
-    let user = super::to_completion(async move {
+    let user = super::to_completion(|caller| async move {
         let state = &*verifying;
         let by_address = state
             .address_throttle
@@ -86,6 +86,8 @@ pub async fn sign_in(
             .enter(throttle::key(&[&source]))
             .await
             .map_err(|_| ApiError::Throttled(1))?;
+        // Nobody waits any more: no bcrypt, and the attempts end uncounted (no work was done).
+        let wanted = || !caller.is_gone();
         let user = state
             .db(move |c| accounts::find_user_by_email(c, &email))
             .await?;
@@ -95,6 +97,7 @@ pub async fn sign_in(
                 &password,
                 user.as_ref().map(|u| u.password_hash.as_str()),
                 false,
+                &wanted,
             )
             .await
             .map_err(|_| ApiError::Busy)?;

@@ -117,10 +117,9 @@ pub async fn authenticate(
         return Ok(Authenticated { client, slot });
     }
     if generated {
-        let by_address = state
-            .address_throttle
-            .begin(throttle::key(&[&source]))
-            .map_err(throttled)?;
+        // No bcrypt to protect, and nothing to guess in 256 random bits: the address's failure
+        // budget (which guards bcrypt) neither counts nor refuses these, so fast failures from
+        // one address cannot use it up for everyone behind that address.
         let by_pair = state.token_throttle.begin(pair).map_err(throttled)?;
         if verifiers.is_empty() {
             secrets::verify_generated(&secret, None);
@@ -129,7 +128,7 @@ pub async fn authenticate(
             .iter()
             .find(|(_, stored)| secrets::verify_generated(&secret, Some(stored)))
             .map(|(slot, _)| *slot);
-        return settle(state, found, verified, from, (by_pair, by_address));
+        return settle(state, found, verified, from, by_pair, None);
     }
     // bcrypt, counted and gated to its end even when the caller hangs up meanwhile: a cancelled
     // request would otherwise leave its failure uncounted and its address's gate place free
@@ -139,7 +138,7 @@ pub async fn authenticate(
         .map(|(slot, stored)| (slot, stored.to_owned()))
         .collect();
     let state = Arc::clone(state);
-    super::to_completion(async move {
+    super::to_completion(|caller| async move {
         let state = &*state;
         // Workers of one client asking at once (after a restart, say) share one verification:
         // a request whose credentials are being verified right now waits for that answer,
@@ -166,7 +165,16 @@ pub async fn authenticate(
             .address_gates
             .enter(throttle::key(&[&source]))
             .await
-            .map_err(|_| throttled(1))?;
+            .map_err(|_| {
+                OAuthError::new(
+                    OAuthErrorCode::TemporarilyUnavailable,
+                    "Too many verifications from your address are waiting; try again shortly",
+                )
+                .with_status(429)
+                .with_retry_after(1)
+            })?;
+        // Nobody waits any more: no bcrypt, and the attempts end uncounted (no work was done).
+        let wanted = || !caller.is_gone();
         let busy = |_| {
             OAuthError::new(
                 OAuthErrorCode::TemporarilyUnavailable,
@@ -179,14 +187,14 @@ pub async fn authenticate(
             // The same work as a wrong secret: unknown IDs cannot be told apart by timing.
             state
                 .hasher
-                .verify(&secret, None, true)
+                .verify(&secret, None, true, &wanted)
                 .await
                 .map_err(busy)?;
         }
         for (slot, stored) in &verifiers {
             if state
                 .hasher
-                .verify(&secret, Some(stored), true)
+                .verify(&secret, Some(stored), true, &wanted)
                 .await
                 .map_err(busy)?
             {
@@ -194,7 +202,7 @@ pub async fn authenticate(
                 break;
             }
         }
-        settle(state, found, verified, from, (by_pair, by_address))
+        settle(state, found, verified, from, by_pair, Some(by_address))
     })
     .await
     .unwrap_or_else(|| {
@@ -210,24 +218,30 @@ fn usable(client: &IdentityClient, feature_on: bool, from: Option<std::net::IpAd
     client.enabled && feature_on && client.allows_address(from)
 }
 
-/// The end of a client authentication that took a throttle attempt: counted as a success or
-/// a failure, and a known client's refusal recorded in its usage.
+/// The end of a client authentication that took throttle attempts (the address's only where
+/// bcrypt ran): counted as a success or a failure, and a known client's refusal recorded in its
+/// usage.
 fn settle(
     state: &AppState,
     found: Option<ClientRow>,
     verified: Option<SecretSlot>,
     from: Option<std::net::IpAddr>,
-    (by_pair, by_address): (throttle::Attempt<'_>, throttle::Attempt<'_>),
+    by_pair: throttle::Attempt<'_>,
+    by_address: Option<throttle::Attempt<'_>>,
 ) -> Result<Authenticated, OAuthError> {
     match (found, verified) {
         (Some((client, feature_on)), Some(slot)) if usable(&client, feature_on, from) => {
             by_pair.succeeded();
-            by_address.succeeded();
+            if let Some(a) = by_address {
+                a.succeeded();
+            }
             Ok(Authenticated { client, slot })
         }
         (found, _) => {
             by_pair.failed();
-            by_address.failed();
+            if let Some(a) = by_address {
+                a.failed();
+            }
             // A known client's refusal is part of its usage, under the reason an admin can act
             // on. The reason never depends on whether the secret was right: usage is readable
             // by whoever manages clients, and must not tell them whether a guess was.

@@ -131,6 +131,8 @@ on_both_backends!(
     one_address_has_one_failure_budget_across_client_ids,
     guesses_whose_caller_hangs_up_still_count,
     sign_in_guesses_whose_caller_hangs_up_still_count,
+    requests_whose_caller_hangs_up_while_queued_run_no_bcrypt,
+    generated_secret_failures_leave_the_address_budget_alone,
     behind_a_trusted_proxy_each_caller_is_throttled_and_audited_by_its_own_address,
     one_ipv6_64_has_one_budget_however_many_addresses_it_uses,
 );
@@ -240,8 +242,8 @@ async fn guesses_whose_caller_hangs_up_still_count(b: Backend) {
         );
         let body = "grant_type=client_credentials";
         hang_up_mid_request(&app, "127.0.0.4", "/oauth2/token", &headers, body).await;
-        // Its bcrypt has begun (a later one waits its turn behind it).
-        bcrypt_runs_past(&app, before + i).await;
+        // Its bcrypt ran (the caller hung up in its middle) before the next guess.
+        bcrypt_done_past(&app, before + i).await;
     }
     let res = token_from(
         &app,
@@ -290,7 +292,7 @@ async fn sign_in_guesses_whose_caller_hangs_up_still_count(b: Backend) {
         let headers = format!("Origin: {}\r\nContent-Type: application/json\r\n", app.addr);
         let body = json!({"email": admin.email, "password": format!("guess-{i}")}).to_string();
         hang_up_mid_request(&app, "127.0.0.1", "/api/v1/session", &headers, &body).await;
-        bcrypt_runs_past(&app, before + i).await;
+        bcrypt_done_past(&app, before + i).await;
     }
     let res = browser(&app.addr)
         .post(app.url("/api/v1/session"))
@@ -303,6 +305,89 @@ async fn sign_in_guesses_whose_caller_hangs_up_still_count(b: Backend) {
         StatusCode::TOO_MANY_REQUESTS,
         "five guesses were verified, so the email is throttled from this address"
     );
+}
+
+/// Requests whose callers hang up while they wait for a bcrypt slot run no bcrypt when their
+/// turn comes: a burst of hung-up requests cannot keep the slots busy for those still waiting.
+async fn requests_whose_caller_hangs_up_while_queued_run_no_bcrypt(b: Backend) {
+    use base64::Engine;
+    // Long verifications (cost 13, about half a second), so the queue stays put meanwhile.
+    let app = spawn_app_with(b, |c| c.bcrypt_cost = 13).await;
+    let slots = app.state.hasher.slots();
+    let before = app.state.hasher.runs();
+    // Every slot busy with a caller who waits (one address each: an address holds half).
+    let live = futures_util::future::join_all((0..slots).map(|i| {
+        let app = &app;
+        async move {
+            token_from(
+                app,
+                &format!("127.0.1.{}", i + 1),
+                None,
+                "nobody-here",
+                "guess-guess",
+            )
+            .await
+        }
+    }));
+    let hang_ups = async {
+        bcrypt_runs_past(&app, before + slots as u64 - 1).await;
+        futures_util::future::join_all((0..5).map(|j| {
+            let credentials = base64::engine::general_purpose::STANDARD
+                .encode(format!("nobody-either:guess-{j}"));
+            let headers = format!(
+                "Authorization: Basic {credentials}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n"
+            );
+            let app = &app;
+            async move {
+                let from = format!("127.0.2.{}", j + 1);
+                let body = "grant_type=client_credentials";
+                hang_up_mid_request(app, &from, "/oauth2/token", &headers, body).await;
+            }
+        }))
+        .await;
+    };
+    let (answers, ()) = tokio::join!(live, hang_ups);
+    assert!(
+        answers
+            .iter()
+            .all(|r| r.status() == StatusCode::UNAUTHORIZED)
+    );
+    for _ in 0..500 {
+        if app.state.hasher.waiting() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        app.state.hasher.runs(),
+        before + slots as u64,
+        "only the callers who waited had a bcrypt"
+    );
+}
+
+/// Wrong secrets in the generated form cost no bcrypt, so they stay out of the address's
+/// failure budget (which guards bcrypt): a hundred of them from one address leave the typed
+/// secrets and sign-ins of everyone else behind that address alone.
+async fn generated_secret_failures_leave_the_address_budget_alone(b: Backend) {
+    let app = spawn_app(b).await;
+    let (admin, _) = app.signed_in_admin().await;
+    create_client_as(&app, &admin, "real-client").await;
+    for i in 0..105u8 {
+        let guess = vitesse_domain::generated_secret::from_random(&[i; 32]);
+        let res = token_from(&app, "127.0.0.9", None, &format!("unknown-{i}"), &guess).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let res = token_from(
+        &app,
+        "127.0.0.9",
+        None,
+        "real-client",
+        "correct-horse-battery",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 /// A POST of `body` to `path` from `from` whose caller hangs up (a TCP reset) 25 ms after
@@ -322,10 +407,21 @@ async fn hang_up_mid_request(app: &TestApp, from: &str, path: &str, headers: &st
     stream.set_zero_linger().unwrap();
 }
 
-/// Waits (a while at most) until bcrypt has run more than `runs` times.
+/// Waits (a while at most) until bcrypt has begun more than `runs` times.
 async fn bcrypt_runs_past(app: &TestApp, runs: u64) {
     for _ in 0..500 {
         if app.state.hasher.runs() > runs {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits (a while at most) until bcrypt has begun more than `runs` times and every run ended.
+async fn bcrypt_done_past(app: &TestApp, runs: u64) {
+    bcrypt_runs_past(app, runs).await;
+    for _ in 0..500 {
+        if app.state.hasher.busy() == 0 {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
